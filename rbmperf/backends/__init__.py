@@ -1,0 +1,124 @@
+"""The backend registry.
+
+Adding a backend is adding a module that defines ``BACKEND`` (a :class:`Backend` subclass)
+and one line in ``_REGISTERED``. A backend whose module fails to import (numba not
+installed, say) is reported by :func:`backend_status` with the reason, and the rest keep
+working.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from .base import Backend, Gradient, TrainingState, Uniforms, draw_uniforms
+
+__all__ = [
+    "Backend",
+    "BackendStatus",
+    "Gradient",
+    "TrainingState",
+    "Uniforms",
+    "available_backends",
+    "backend_status",
+    "draw_uniforms",
+    "get_backend",
+    "register_backend",
+]
+
+# name -> module path, in the order they are listed to users.
+_REGISTERED: dict[str, str] = {
+    "naive": "rbmperf.backends.naive",
+    "numpy": "rbmperf.backends.numpy_slice",
+    "numba": "rbmperf.backends.numba_jit",
+}
+
+_instances: dict[str, Backend] = {}
+_failures: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """Whether a registered backend can be used here, and why not if it cannot."""
+
+    name: str
+    available: bool
+    reason: str
+    description: str
+
+
+def register_backend(name: str, module_path: str) -> None:
+    """Register a backend module (one that defines ``BACKEND``) under `name`."""
+    _REGISTERED[name] = module_path
+    _instances.pop(name, None)
+    _failures.pop(name, None)
+
+
+def _load(name: str) -> Backend | None:
+    if name in _instances:
+        return _instances[name]
+    if name in _failures:
+        return None
+    try:
+        module = importlib.import_module(_REGISTERED[name])
+        instance = module.BACKEND()
+    except ImportError as error:
+        _failures[name] = f"cannot import: {error}"
+        return None
+    _instances[name] = instance
+    return instance
+
+
+def backend_status() -> list[BackendStatus]:
+    """Return the status of every registered backend, available or not.
+
+    Returns
+    -------
+    list of BackendStatus
+        One entry per registered backend, in registration order.
+    """
+    statuses = []
+    for name in _REGISTERED:
+        backend = _load(name)
+        if backend is None:
+            statuses.append(BackendStatus(name, False, _failures[name], ""))
+        else:
+            statuses.append(BackendStatus(name, True, "", backend.description))
+    return statuses
+
+
+def available_backends() -> list[str]:
+    """Return the names of the backends that can be used here.
+
+    Examples
+    --------
+    >>> import rbmperf
+    >>> "numpy" in rbmperf.available_backends()
+    True
+    """
+    return [status.name for status in backend_status() if status.available]
+
+
+def get_backend(name: str | Backend) -> Backend:
+    """Return the backend called `name` (a backend object is returned unchanged).
+
+    Raises
+    ------
+    ValueError
+        If no backend has that name, or it cannot be used here (the message says why and
+        lists the available ones).
+    """
+    if isinstance(name, Backend):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"backend must be a name (str); got {type(name).__name__}")
+    available = ", ".join(available_backends())
+    if name not in _REGISTERED:
+        raise ValueError(f"unknown backend {name!r}; available backends: {available}")
+    backend = _load(name)
+    if backend is None:
+        raise ValueError(
+            f"backend {name!r} is not available here ({_failures[name]}); "
+            f"available backends: {available}"
+        )
+    return backend

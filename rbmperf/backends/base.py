@@ -1,0 +1,212 @@
+"""The backend contract: what every CD-1 implementation provides.
+
+A backend computes one contrastive-divergence (CD-1) gradient and runs epochs of the
+momentum mini-batch optimiser. The mathematics, for a mini-batch ``v0_probs`` of ``B`` rows
+and uniforms ``(u_v0, u_h0, u_v1)`` shaped ``(B, V)``, ``(B, H)``, ``(B, V)``:
+
+1. ``v0 = v0_probs > u_v0``                       (sampled data states)
+2. ``h0 = logistic(v0 Wᵀ + hidden_bias) > u_h0``  (sampled hidden states)
+3. ``v1_probs = logistic(h0 W + visible_bias)``; ``v1 = v1_probs > u_v1``
+4. ``h1_probs = logistic(v1 Wᵀ + hidden_bias)``
+5. ``dW = (h0ᵀ v0 − h1_probsᵀ v1) / B``, ``d_hidden_bias = mean(h0 − h1_probs)``,
+   ``d_visible_bias = mean(v0_probs − v1_probs)`` (means over the batch).
+
+The optimiser is the seed's momentum rule, applied to each parameter after every
+mini-batch: ``speed = momentum * speed + gradient; param += learning_rate * speed``.
+
+Backends know nothing of timing or reporting; they only compute.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+Gradient = tuple[np.ndarray, np.ndarray, np.ndarray]
+Uniforms = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass
+class TrainingState:
+    """Parameters and their momentum speeds, updated in place by a backend's epochs."""
+
+    W: np.ndarray
+    hidden_bias: np.ndarray
+    visible_bias: np.ndarray
+    W_speed: np.ndarray
+    hidden_speed: np.ndarray
+    visible_speed: np.ndarray
+
+    @classmethod
+    def starting_from(
+        cls, W: np.ndarray, hidden_bias: np.ndarray, visible_bias: np.ndarray
+    ) -> TrainingState:
+        """Copy the parameters and start every speed at zero."""
+        return cls(
+            W=np.array(W, order="C"),
+            hidden_bias=np.array(hidden_bias),
+            visible_bias=np.array(visible_bias),
+            W_speed=np.zeros_like(W, order="C"),
+            hidden_speed=np.zeros_like(hidden_bias),
+            visible_speed=np.zeros_like(visible_bias),
+        )
+
+
+def draw_uniforms(
+    rng: np.random.Generator, n_rows: int, n_visible: int, n_hidden: int, dtype: np.dtype
+) -> Uniforms:
+    """Draw one CD-1 step's uniforms from `rng`, in the contract's order.
+
+    Every backend that uses numpy's Generator consumes the stream exactly like this (three
+    ``rng.random`` fills of `dtype`), so backends given the same seed draw the same numbers.
+    """
+    return (
+        rng.random((n_rows, n_visible), dtype=dtype),
+        rng.random((n_rows, n_hidden), dtype=dtype),
+        rng.random((n_rows, n_visible), dtype=dtype),
+    )
+
+
+def momentum_step(
+    state: TrainingState, gradient: Gradient, learning_rate: float, momentum: float
+) -> None:
+    """Apply the seed's momentum update to every parameter of `state`, in place."""
+    pairs = (
+        (state.W, state.W_speed),
+        (state.hidden_bias, state.hidden_speed),
+        (state.visible_bias, state.visible_speed),
+    )
+    for (param, speed), grad in zip(pairs, gradient, strict=True):
+        speed *= momentum
+        speed += grad
+        param += learning_rate * speed
+
+
+def slice_batches(X: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    """Yield consecutive row slices of `X` (views), the last one possibly shorter."""
+    for start in range(0, X.shape[0], batch_size):
+        yield X[start : start + batch_size]
+
+
+class Workspace:
+    """Preallocated buffers for CD-1 steps of up to `batch_size` rows.
+
+    The two gradient outer products are fused into one matrix product: with
+    ``left = [h0 / B ; −h1_probs / B]`` (2B × H) and ``right = [v0 ; v1]`` (2B × V),
+    ``dW = leftᵀ right``. The buffers are laid out so that a batch of ``b ≤ batch_size``
+    rows uses the contiguous views ``left[:2b]`` and ``right[:2b]``.
+    """
+
+    def __init__(self, batch_size: int, n_visible: int, n_hidden: int, dtype: np.dtype):
+        self.key = (batch_size, n_visible, n_hidden, np.dtype(dtype))
+        self.left = np.empty((2 * batch_size, n_hidden), dtype=dtype)
+        self.right = np.empty((2 * batch_size, n_visible), dtype=dtype)
+        self.hidden_pre = np.empty((batch_size, n_hidden), dtype=dtype)
+        self.visible_pre = np.empty((batch_size, n_visible), dtype=dtype)
+        self.uniform_v0 = np.empty((batch_size, n_visible), dtype=dtype)
+        self.uniform_h0 = np.empty((batch_size, n_hidden), dtype=dtype)
+        self.uniform_v1 = np.empty((batch_size, n_visible), dtype=dtype)
+        self.dW = np.empty((n_hidden, n_visible), dtype=dtype)
+        self.d_hidden_bias = np.empty(n_hidden, dtype=dtype)
+        self.d_visible_bias = np.empty(n_visible, dtype=dtype)
+
+    @classmethod
+    def reuse(
+        cls,
+        existing: Workspace | None,
+        batch_size: int,
+        n_visible: int,
+        n_hidden: int,
+        dtype: np.dtype,
+    ) -> Workspace:
+        """Return `existing` if it has this shape and dtype, else a new workspace."""
+        if existing is not None and existing.key == (
+            batch_size,
+            n_visible,
+            n_hidden,
+            np.dtype(dtype),
+        ):
+            return existing
+        return cls(batch_size, n_visible, n_hidden, dtype)
+
+    def uniforms(self, n_rows: int) -> Uniforms:
+        """Views of the uniform buffers for a batch of `n_rows`."""
+        return (
+            self.uniform_v0[:n_rows],
+            self.uniform_h0[:n_rows],
+            self.uniform_v1[:n_rows],
+        )
+
+
+class Backend(ABC):
+    """One implementation of CD-1 and of the epoch loop around it.
+
+    Subclasses set `name` and `description`, implement :meth:`cd1` and may replace
+    :meth:`run_epoch` (for speed) and :meth:`prepare` (for just-in-time compilation).
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def prepare(self, dtype: np.dtype) -> float:
+        """Get ready to train in `dtype` (compile, warm up); return the seconds it took."""
+        return 0.0
+
+    @abstractmethod
+    def cd1(
+        self,
+        W: np.ndarray,
+        hidden_bias: np.ndarray,
+        visible_bias: np.ndarray,
+        v0: np.ndarray,
+        uniforms: Uniforms,
+    ) -> Gradient:
+        """Return the CD-1 gradient ``(dW, d_hidden_bias, d_visible_bias)``.
+
+        A pure function of its arguments: nothing passed in is modified.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_hidden, n_visible)
+        hidden_bias : ndarray of shape (n_hidden,)
+        visible_bias : ndarray of shape (n_visible,)
+        v0 : ndarray of shape (B, n_visible)
+            Visible probabilities of the mini-batch (the data), in [0, 1].
+        uniforms : tuple of three ndarrays
+            Shaped ``(B, n_visible)``, ``(B, n_hidden)``, ``(B, n_visible)``: for sampling
+            the data states, the hidden states and the reconstruction states. A unit is on
+            where its probability is greater than its uniform.
+
+        Returns
+        -------
+        tuple of ndarray
+            ``dW`` (n_hidden, n_visible), ``d_hidden_bias`` (n_hidden,),
+            ``d_visible_bias`` (n_visible,), in the dtype of `W`.
+        """
+
+    def mini_batches(self, X: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+        """Yield the mini-batches of one epoch, in data order."""
+        return slice_batches(X, batch_size)
+
+    def run_epoch(
+        self,
+        state: TrainingState,
+        X: np.ndarray,
+        batch_size: int,
+        learning_rate: float,
+        momentum: float,
+        rng: np.random.Generator,
+    ) -> None:
+        """Run one epoch of momentum mini-batch gradient descent, updating `state` in place.
+
+        `X` is trusted: validated, C-contiguous and of the parameters' dtype.
+        """
+        n_hidden, n_visible = state.W.shape
+        for batch in self.mini_batches(X, batch_size):
+            uniforms = draw_uniforms(rng, batch.shape[0], n_visible, n_hidden, X.dtype)
+            gradient = self.cd1(state.W, state.hidden_bias, state.visible_bias, batch, uniforms)
+            momentum_step(state, gradient, learning_rate, momentum)

@@ -1,0 +1,117 @@
+"""Slice-based, vectorised CD-1 in numpy with preallocated work buffers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..activations import logistic
+from .base import Backend, Gradient, TrainingState, Uniforms, Workspace, slice_batches
+
+
+def _cd1_into(
+    work: Workspace,
+    W: np.ndarray,
+    hidden_bias: np.ndarray,
+    visible_bias: np.ndarray,
+    v0: np.ndarray,
+    uniforms: Uniforms,
+) -> None:
+    """Compute the CD-1 gradient into the workspace's ``dW`` and bias-gradient buffers."""
+    rows = v0.shape[0]
+    u_v0, u_h0, u_v1 = uniforms
+    v0_states = work.right[:rows]
+    v1_states = work.right[rows : 2 * rows]
+    h0_states = work.left[:rows]
+    h1_probs = work.left[rows : 2 * rows]
+    hidden_pre = work.hidden_pre[:rows]
+    v1_probs = work.visible_pre[:rows]
+
+    np.greater(v0, u_v0, out=v0_states)
+    np.matmul(v0_states, W.T, out=hidden_pre)
+    hidden_pre += hidden_bias
+    logistic(hidden_pre, out=hidden_pre)
+    np.greater(hidden_pre, u_h0, out=h0_states)
+
+    np.matmul(h0_states, W, out=v1_probs)
+    v1_probs += visible_bias
+    logistic(v1_probs, out=v1_probs)
+    np.greater(v1_probs, u_v1, out=v1_states)
+
+    np.matmul(v1_states, W.T, out=h1_probs)
+    h1_probs += hidden_bias
+    logistic(h1_probs, out=h1_probs)
+
+    scale = 1.0 / rows
+    np.subtract(h0_states.sum(axis=0), h1_probs.sum(axis=0), out=work.d_hidden_bias)
+    work.d_hidden_bias *= scale
+    np.subtract(v0.sum(axis=0), v1_probs.sum(axis=0), out=work.d_visible_bias)
+    work.d_visible_bias *= scale
+
+    h0_states *= scale
+    h1_probs *= -scale
+    left = work.left[: 2 * rows]
+    right = work.right[: 2 * rows]
+    np.matmul(left.T, right, out=work.dW)
+
+
+def _momentum_into(param: np.ndarray, speed: np.ndarray, grad: np.ndarray, lr: float, m: float):
+    speed *= m
+    speed += grad
+    # grad's buffer is free once added to speed: reuse it for lr * speed (no temporary).
+    np.multiply(speed, lr, out=grad)
+    param += grad
+
+
+class NumpyBackend(Backend):
+    """Vectorised numpy CD-1 over contiguous row slices; no allocation per mini-batch."""
+
+    name = "numpy"
+    description = "slice-based, vectorised numpy; preallocated buffers; numpy Generator RNG"
+
+    def __init__(self) -> None:
+        self._workspace: Workspace | None = None
+
+    def cd1(
+        self,
+        W: np.ndarray,
+        hidden_bias: np.ndarray,
+        visible_bias: np.ndarray,
+        v0: np.ndarray,
+        uniforms: Uniforms,
+    ) -> Gradient:
+        work = Workspace(v0.shape[0], W.shape[1], W.shape[0], W.dtype)
+        _cd1_into(work, W, hidden_bias, visible_bias, v0, uniforms)
+        return work.dW, work.d_hidden_bias, work.d_visible_bias
+
+    def run_epoch(
+        self,
+        state: TrainingState,
+        X: np.ndarray,
+        batch_size: int,
+        learning_rate: float,
+        momentum: float,
+        rng: np.random.Generator,
+    ) -> None:
+        n_hidden, n_visible = state.W.shape
+        rows_max = min(batch_size, X.shape[0])
+        work = Workspace.reuse(self._workspace, rows_max, n_visible, n_hidden, X.dtype)
+        self._workspace = work
+        for batch in slice_batches(X, batch_size):
+            uniforms = work.uniforms(batch.shape[0])
+            for buffer in uniforms:
+                rng.random(out=buffer, dtype=X.dtype)
+            _cd1_into(work, state.W, state.hidden_bias, state.visible_bias, batch, uniforms)
+            _momentum_into(state.W, state.W_speed, work.dW, learning_rate, momentum)
+            _momentum_into(
+                state.hidden_bias, state.hidden_speed, work.d_hidden_bias, learning_rate, momentum
+            )
+            _momentum_into(
+                state.visible_bias,
+                state.visible_speed,
+                work.d_visible_bias,
+                learning_rate,
+                momentum,
+            )
+
+
+BACKEND = NumpyBackend

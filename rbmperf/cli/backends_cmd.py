@@ -1,0 +1,21 @@
+"""``rbmperf backends``: list the registered backends and whether each can run here."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..backends import backend_status
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "backends", help="list backends and their availability", description=__doc__
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    for status in backend_status():
+        detail = status.description if status.available else f"unavailable: {status.reason}"
+        print(f"{status.name:8s} {detail}")
+    return 0

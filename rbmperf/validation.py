@@ -1,0 +1,140 @@
+"""Checks at the public boundary: bad input is rejected here, in the user's terms.
+
+Everything past these checks trusts its arrays, so no numpy broadcasting error or numba
+typing error ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+SUPPORTED_DTYPES = ("float32", "float64")
+
+
+def check_dtype(dtype: object) -> np.dtype:
+    """Return the numpy dtype for `dtype`, which must name float32 or float64.
+
+    Raises
+    ------
+    ValueError
+        If `dtype` is not one of the supported floating types.
+    """
+    try:
+        resolved = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError as error:
+        raise ValueError(
+            f"dtype must be one of {', '.join(SUPPORTED_DTYPES)}; got {dtype!r}"
+        ) from error
+    if resolved.name not in SUPPORTED_DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(SUPPORTED_DTYPES)}; got {dtype!r}")
+    return resolved
+
+
+def check_int(value: object, name: str, *, minimum: int) -> int:
+    """Return `value` as an int, requiring an integer (not bool) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def check_float(value: object, name: str, *, minimum: float | None = None) -> float:
+    """Return `value` as a finite float, optionally no smaller than `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    result = float(value)
+    if not np.isfinite(result):
+        raise ValueError(f"{name} must be finite; got {result}")
+    if minimum is not None and result < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {result}")
+    return result
+
+
+def _first_position(mask: np.ndarray) -> tuple[int, int]:
+    row, column = np.unravel_index(int(np.argmax(mask)), mask.shape)
+    return int(row), int(column)
+
+
+def check_data(
+    X: object,
+    name: str = "X",
+    *,
+    dtype: np.dtype | None = None,
+    n_features: int | None = None,
+    unit_interval: bool = True,
+) -> np.ndarray:
+    """Validate a samples × features data matrix and return it as a C-contiguous float array.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, n_features)
+        The data. Rows are samples.
+    name : str
+        The argument's name, used in error messages.
+    dtype : numpy dtype, optional
+        Convert to this dtype (copying only when needed). By default float64 unless `X` is
+        already float32 or float64.
+    n_features : int, optional
+        Required number of columns (the model's width).
+    unit_interval : bool
+        Require every value to lie in [0, 1].
+
+    Returns
+    -------
+    ndarray
+        The validated data.
+
+    Raises
+    ------
+    TypeError
+        If `X` is not numeric.
+    ValueError
+        If `X` is not 2-D, is empty, has NaN or infinite values, values outside [0, 1], or the
+        wrong number of columns. NaN, infinity and range errors name the first bad position.
+    """
+    array = np.asarray(X)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise TypeError(f"{name} must be numeric; got an array of dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must be real-valued; got dtype {array.dtype}")
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (samples × features); got {array.ndim}-D with shape {array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {array.shape}")
+    if n_features is not None and array.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {array.shape[1]} features (columns) but the model expects {n_features}"
+        )
+    if dtype is None:
+        dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if np.issubdtype(array.dtype, np.floating):
+        bad = np.isnan(array)
+        if bad.any():
+            row, column = _first_position(bad)
+            raise ValueError(
+                f"{name} has {int(bad.sum()):,} NaN values (first at row {row}, column {column})"
+            )
+        bad = np.isinf(array)
+        if bad.any():
+            row, column = _first_position(bad)
+            raise ValueError(
+                f"{name} has {int(bad.sum()):,} infinite values (first at row {row}, "
+                f"column {column})"
+            )
+    if unit_interval:
+        bad = (array < 0) | (array > 1)
+        if bad.any():
+            row, column = _first_position(bad)
+            raise ValueError(
+                f"{name} has {int(bad.sum()):,} values outside [0, 1] (first at row {row}, "
+                f"column {column}: {float(array[row, column]):g})"
+            )
+    return array

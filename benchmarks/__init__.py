@@ -1,0 +1,1 @@
+"""The asv benchmark suite of rbmperf (see docs/benchmarking.md)."""

@@ -1,0 +1,35 @@
+"""Time and memory of one training epoch, per backend and data size."""
+
+from __future__ import annotations
+
+from .common import backend_or_skip, epoch_fixture, run_epoch
+
+# The naive backend reproduces the seed's O(N²) epoch: keep it to sizes it finishes in
+# about a second (N = 4,000 already takes several).
+NAIVE_MAX_SAMPLES = 1000
+
+
+class Epoch:
+    """One epoch of CD-1 training, V = 784, H = 300, B = 100, float32."""
+
+    params = (["naive", "numpy", "numba"], [1000, 4000, 16000])
+    param_names = ["backend", "n_samples"]
+    # An epoch is long enough to time on its own; warm-up happens in setup.
+    number = 1
+    repeat = (3, 7, 6.0)
+    warmup_time = 0.0
+    timeout = 120
+
+    def setup(self, backend_name: str, n_samples: int) -> None:
+        if backend_name == "naive" and n_samples > NAIVE_MAX_SAMPLES:
+            raise NotImplementedError("the naive backend is O(N²): only small N is timed")
+        self.backend = backend_or_skip(backend_name)
+        self.state, self.X, self.rng = epoch_fixture(self.backend, n_samples, "float32")
+        # One untimed epoch: first-touch page faults, workspace allocation.
+        run_epoch(self.backend, self.state, self.X, self.rng)
+
+    def time_epoch(self, backend_name: str, n_samples: int) -> None:
+        run_epoch(self.backend, self.state, self.X, self.rng)
+
+    def peakmem_epoch(self, backend_name: str, n_samples: int) -> None:
+        run_epoch(self.backend, self.state, self.X, self.rng)

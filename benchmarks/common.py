@@ -1,0 +1,119 @@
+"""Shared, seeded inputs and helpers for the asv suite.
+
+Everything a benchmark needs is built here, in ``setup``, never inside a timed function:
+
+- :func:`mnist_like` draws the data once per process from a fixed seed, *with numpy only*,
+  so every commit in the history is timed on exactly the same numbers (the package's own
+  data generator may change between commits; the input of a benchmark must not).
+- :func:`backend_or_skip` turns "this backend does not exist at this commit / here" into
+  ``NotImplementedError``, which asv reports as a skipped benchmark rather than a failure.
+- :func:`epoch_fixture` returns a fresh training state, the data and a generator: what
+  ``Backend.run_epoch`` takes.
+
+BLAS is pinned to one thread here as well as by ``OPENBLAS_NUM_THREADS=1`` in
+``asv.conf.json``, so that ``asv run --python=same`` (which ignores the configured
+environment variables) times the same thing.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+
+N_VISIBLE = 784
+N_HIDDEN = 300
+BATCH_SIZE = 100
+LEARNING_RATE = 0.1
+MOMENTUM = 0.9
+DATA_SEED = 1234
+# Fraction of non-zero pixels in MNIST (about 19 %): the data sampled below matches it.
+NONZERO_FRACTION = 0.19
+_CHUNK_ROWS = 1000
+
+try:  # threadpoolctl is a dependency of every rbmperf commit; keep going if it is missing.
+    from threadpoolctl import threadpool_limits
+
+    _BLAS_LIMIT = threadpool_limits(1, user_api="blas")
+except ImportError:  # pragma: no cover
+    _BLAS_LIMIT = None
+
+
+def _chunk(index: int, dtype: str) -> np.ndarray:
+    # Each chunk of rows has its own seeded stream, so the first n rows are the same
+    # whatever n is asked for, and only the rows asked for are ever drawn.
+    rng = np.random.default_rng([DATA_SEED, index])
+    on = rng.random((_CHUNK_ROWS, N_VISIBLE)) < NONZERO_FRACTION
+    # Grey levels biased towards white, like anti-aliased strokes.
+    values = np.sqrt(rng.random((_CHUNK_ROWS, N_VISIBLE)))
+    return np.where(on, values, 0.0).astype(dtype)
+
+
+@functools.lru_cache(maxsize=8)
+def mnist_like(n_samples: int, dtype: str = "float32") -> np.ndarray:
+    """The first `n_samples` rows of the shared seeded data (samples × 784, in [0, 1]).
+
+    Shared within a process: benchmarks must not modify it. (It is not marked read-only:
+    numba compiles a separate specialisation for read-only arrays, which would put a
+    compile inside the timed region.)
+    """
+    n_chunks = -(-n_samples // _CHUNK_ROWS)
+    data = np.concatenate([_chunk(index, dtype) for index in range(n_chunks)])[:n_samples]
+    return np.ascontiguousarray(data)
+
+
+def backend_or_skip(name: str):
+    """The rbmperf backend called `name`, or ``NotImplementedError`` so that asv skips it."""
+    try:
+        import rbmperf
+    except ImportError as error:  # pragma: no cover - a commit that does not build
+        raise NotImplementedError(f"rbmperf cannot be imported: {error}") from None
+    try:
+        return rbmperf.get_backend(name)
+    except (AttributeError, ValueError) as error:
+        raise NotImplementedError(f"backend {name!r} not available: {error}") from None
+
+
+def initial_parameters(dtype: str, n_hidden: int = N_HIDDEN, n_visible: int = N_VISIBLE):
+    """Seeded starting weights (N(0, 0.01²)) and zero biases, drawn here, not by rbmperf."""
+    rng = np.random.default_rng(DATA_SEED + 1)
+    W = (0.01 * rng.standard_normal((n_hidden, n_visible))).astype(dtype)
+    return W, np.zeros(n_hidden, dtype=dtype), np.zeros(n_visible, dtype=dtype)
+
+
+def epoch_fixture(backend, n_samples: int, dtype: str):
+    """Fresh ``(state, X, rng)`` for ``backend.run_epoch``, with the backend compiled."""
+    from rbmperf.backends.base import TrainingState
+
+    backend.prepare(np.dtype(dtype))
+    state = TrainingState.starting_from(*initial_parameters(dtype))
+    return state, mnist_like(n_samples, dtype), np.random.default_rng(DATA_SEED + 2)
+
+
+def run_epoch(backend, state, X: np.ndarray, rng: np.random.Generator) -> None:
+    """One epoch with the suite's fixed settings."""
+    backend.run_epoch(state, X, BATCH_SIZE, LEARNING_RATE, MOMENTUM, rng)
+
+
+def epoch_samples(
+    backend, sizes: list[int], dtype: str, repeats: int
+) -> tuple[list[int], list[float]]:
+    """Seconds of one epoch, `repeats` times at each size, sizes interleaved in each repeat.
+
+    Returns parallel lists ``(sizes, seconds)`` with one entry per timed epoch: the form
+    ``rbmperf.fit_growth`` takes (every repeat is a point). The first, untimed epoch at the
+    smallest size warms caches and the allocator.
+    """
+    state, X, rng = epoch_fixture(backend, min(sizes), dtype)
+    run_epoch(backend, state, X, rng)
+    measured_sizes: list[int] = []
+    seconds: list[float] = []
+    for _ in range(repeats):
+        for n in sizes:
+            X = mnist_like(n, dtype)
+            start = time.perf_counter()
+            run_epoch(backend, state, X, rng)
+            seconds.append(time.perf_counter() - start)
+            measured_sizes.append(n)
+    return measured_sizes, seconds

@@ -11,7 +11,7 @@ class CD1Step:
     """``Backend.cd1`` on one mini-batch: V = 784, H = 300, B = 100."""
 
     params = (["naive", "numpy", "numba"], ["float32", "float64"])
-    param_names = ["backend", "dtype"]
+    param_names = ("backend", "dtype")
     repeat = (3, 10, 4.0)
 
     def setup(self, backend_name: str, dtype: str) -> None:

@@ -27,8 +27,8 @@ class NumbaCompile:
     same for every commit, so a change in this benchmark is a change in compile time.
     """
 
-    params = ["float32", "float64"]
-    param_names = ["dtype"]
+    params = ("float32", "float64")
+    param_names = ("dtype",)
     number = 1
     repeat = (2, 4, 30.0)
     warmup_time = 0.0

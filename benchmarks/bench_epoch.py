@@ -13,7 +13,7 @@ class Epoch:
     """One epoch of CD-1 training, V = 784, H = 300, B = 100, float32."""
 
     params = (["naive", "numpy", "numba"], [1000, 4000, 16000])
-    param_names = ["backend", "n_samples"]
+    param_names = ("backend", "n_samples")
     # An epoch is long enough to time on its own; warm-up happens in setup.
     number = 1
     repeat = (3, 7, 6.0)

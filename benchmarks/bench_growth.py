@@ -22,8 +22,8 @@ class GrowthExponent:
     of the naive backend (someone "fixing" it) shows up as an improvement.
     """
 
-    params = ["naive", "numpy", "numba"]
-    param_names = ["backend"]
+    params = ("naive", "numpy", "numba")
+    param_names = ("backend",)
     unit = "exponent"
     timeout = 180
 

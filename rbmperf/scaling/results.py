@@ -1,0 +1,101 @@
+"""The results file: one JSON record per line, appended as each measurement completes.
+
+JSON lines survive interruption: everything written before a crash or Ctrl-C is a whole
+line, and a line cut short by a kill is skipped on reading. Each record is a flat dict with
+a ``kind``:
+
+``run``      one per sweep started: ``run_id``, ``settings`` (dict), ``settings_key``,
+             ``machine`` (see :func:`rbmperf.scaling.machine.machine_info`).
+``compile``  ``name``, ``role``, ``dtype``, ``seconds`` (just-in-time compilation or other
+             preparation, never part of an epoch time).
+``epoch``    ``name``, ``role`` (``backend``, ``floor`` or ``peer``), ``dtype``, ``n``,
+             ``repeat``, ``seconds`` (one epoch), ``n_batches``.
+``skip``     ``name``, ``role``, ``dtype``, ``n``, ``predicted_seconds``,
+             ``budget_seconds``, ``reason``: a point not measured because it was predicted
+             to take too long.
+``probe``    untimed-for-statistics epochs at small sizes, used only to predict costs.
+
+Every record after ``run`` carries ``run_id`` and ``settings_key``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+Record = dict[str, Any]
+
+
+def append_record(path: str | os.PathLike, record: Record) -> None:
+    """Append `record` as one JSON line to `path` and push it to disk before returning."""
+    line = json.dumps(record, sort_keys=True, allow_nan=True, default=_jsonable)
+    with open(path, "a", encoding="utf-8") as stream:
+        stream.write(line + "\n")
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def load_records(path: str | os.PathLike) -> list[Record]:
+    """Read every complete record of a results file.
+
+    A last line cut short (the process was killed while writing) is ignored.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If a line other than the last is not a JSON object.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no results file at {path}")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            if number == len(lines):
+                break
+            raise ValueError(f"{path}, line {number}: not a JSON record ({error})") from error
+        if not isinstance(record, dict) or "kind" not in record:
+            raise ValueError(f"{path}, line {number}: not an rbmperf results record")
+        records.append(record)
+    return records
+
+
+def epoch_key(record: Record) -> tuple:
+    """The identity of one timed epoch: resuming skips epochs whose key is recorded."""
+    return (
+        record["settings_key"],
+        record["name"],
+        record["dtype"],
+        int(record["n"]),
+        int(record["repeat"]),
+    )
+
+
+def completed_epochs(records: Iterable[Record]) -> set[tuple]:
+    """Keys of the epochs already measured in `records`."""
+    return {epoch_key(r) for r in records if r.get("kind") == "epoch"}
+
+
+def latest_settings_key(records: list[Record]) -> str | None:
+    """The settings of the most recent run in `records` (None if there is no run)."""
+    for record in reversed(records):
+        if record.get("kind") == "run":
+            return record["settings_key"]
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    # numpy scalars and paths, which json cannot write by itself.
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

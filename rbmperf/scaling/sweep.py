@@ -1,0 +1,408 @@
+"""The scaling sweep: time one training epoch per runner × dtype × data size.
+
+How a point is measured (the reasons are in ``docs/measuring.md``):
+
+1. BLAS is pinned to `threads` threads (1 by default) with threadpoolctl for the whole
+   sweep, and the thread pools in force are recorded with the machine's description.
+2. For every runner × dtype with work left: ``prepare`` (just-in-time compilation), timed
+   and recorded as ``compile``; then one untimed warm-up epoch on a small slice.
+3. Sizes ascend. Before each size, each series' cost there is predicted from the sizes it
+   has measured (:func:`predict_seconds`); a point predicted to take longer than
+   `budget_seconds` (all its repeats together) is recorded as ``skip`` with the
+   prediction, and so is every larger size of that series. A point that fits the budget
+   only with fewer repeats gets fewer (at least one).
+4. Repeats are interleaved across runners and dtypes (A B C A B C …), so slow drift of
+   the machine hits every series alike. Each timed region is one ``run_epoch`` call on
+   fresh parameters, with the garbage collector paused; nothing else is inside it.
+5. Every measurement is appended to the results file the moment it completes. A rerun
+   with the same file and settings skips the epochs already there, so an interrupted
+   sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..backends import available_backends
+from ..validation import check_data, check_dtype, check_float, check_int
+from .machine import machine_info
+from .peers import get_peer
+from .results import Record, append_record, completed_epochs, load_records
+from .runners import BackendRunner, EpochSettings, FloorRunner, Runner, timed
+
+DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
+# Warm-up epochs run on this many rows at most; sweeps whose first size is larger than
+# _PROBE_ABOVE first time small probe epochs, so that even a single huge size gets a cost
+# prediction (the naive backend at N = 42,000 would take over ten minutes).
+_WARMUP_ROWS = 500
+_PROBE_ABOVE = 2000
+_PROBE_SIZES = (500, 1000)
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """Everything that makes two sweeps' numbers comparable; resuming requires equality."""
+
+    batch_size: int = 100
+    n_hidden: int = 300
+    learning_rate: float = 0.1
+    momentum: float = 0.9
+    seed: int = 0
+    threads: int = 1
+    data: str = "synthetic_mnist(seed=0)"
+
+    def key(self) -> str:
+        """A short string naming these settings, stored with every record."""
+        return ",".join(f"{k}={v}" for k, v in dataclasses.asdict(self).items())
+
+    def epoch_settings(self) -> EpochSettings:
+        return EpochSettings(
+            batch_size=self.batch_size,
+            n_hidden=self.n_hidden,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            seed=self.seed,
+        )
+
+
+def predict_seconds(points: Sequence[tuple[int, float]], n: int) -> float | None:
+    """Predict the seconds of one epoch at size `n` from measured ``(size, seconds)`` points.
+
+    A power law through the (up to) three largest measured sizes, extrapolated from the
+    largest. The exponent is never taken below 1 (extrapolating a flat start would
+    under-predict); with a single size, growth is assumed quadratic, the worst any backend
+    here shows. Returns None with no points.
+    """
+    if not points:
+        return None
+    by_size: dict[int, list[float]] = {}
+    for size, seconds in points:
+        by_size.setdefault(int(size), []).append(float(seconds))
+    sizes = sorted(by_size)[-3:]
+    medians = [float(np.median(by_size[s])) for s in sizes]
+    if len(sizes) == 1:
+        exponent = 2.0
+    else:
+        slope = np.polyfit(np.log(sizes), np.log(np.maximum(medians, 1e-9)), 1)[0]
+        exponent = max(float(slope), 1.0)
+    return medians[-1] * (n / sizes[-1]) ** exponent
+
+
+def run_sweep(
+    backends: Sequence[str] | None = None,
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    dtypes: Sequence[str] = ("float32",),
+    *,
+    peers: Sequence[str] = (),
+    floor: bool = True,
+    repeats: int = 3,
+    budget_seconds: float = 20.0,
+    threads: int = 1,
+    batch_size: int = 100,
+    n_hidden: int = 300,
+    learning_rate: float = 0.1,
+    momentum: float = 0.9,
+    seed: int = 0,
+    data: np.ndarray | None = None,
+    results_path: str | Path | None = None,
+    progress: bool = False,
+) -> list[Record]:
+    """Time one training epoch per backend (and peer, and the floor) × dtype × size.
+
+    Parameters
+    ----------
+    backends : sequence of str, optional
+        Backend names; default every available backend.
+    sizes : sequence of int, default (500, 1000, 2000, 4000, 8000, 16000)
+        Data sizes N (rows), measured in ascending order.
+    dtypes : sequence of {"float32", "float64"}, default ("float32",)
+    peers : sequence of str, default ()
+        Peer libraries to time alongside (``"sklearn"``, ``"torch"``; see
+        :mod:`rbmperf.scaling.peers`).
+    floor : bool, default True
+        Also time the floor (five matrix products + draws per mini-batch) at every point.
+    repeats : int, default 3
+        Timed epochs per point, interleaved across series.
+    budget_seconds : float, default 20.0
+        Most predicted seconds one point (all its repeats) may take; larger points are
+        skipped and recorded with their prediction.
+    threads : int, default 1
+        BLAS threads (threadpoolctl) during the sweep.
+    batch_size, n_hidden, learning_rate, momentum, seed
+        Training settings of every epoch (V comes from the data).
+    data : ndarray of shape (n_samples, n_visible), optional
+        Data to slice the sizes from (first N rows); default
+        ``rbmperf.data.synthetic_mnist(max(sizes), seed=0)``, generated once.
+    results_path : str or Path, optional
+        JSON-lines file to append to and resume from; None keeps records in memory only.
+    progress : bool, default False
+        Show a progress bar (tqdm, on stderr).
+
+    Returns
+    -------
+    list of dict
+        Every record with these settings: those already in the results file and those
+        this call added (see :mod:`rbmperf.scaling.results` for the record kinds).
+
+    Raises
+    ------
+    ValueError
+        On an unknown or unavailable backend or peer, bad sizes, dtypes or settings, or data
+        with fewer rows than the largest size.
+    """
+    plan = _validated_plan(backends, sizes, dtypes, peers, repeats, budget_seconds, threads)
+    names, size_list, dtype_list, peer_list = plan
+    budget_seconds = float(budget_seconds)
+    settings = SweepSettings(
+        batch_size=check_int(batch_size, "batch_size", minimum=1),
+        n_hidden=check_int(n_hidden, "n_hidden", minimum=1),
+        learning_rate=check_float(learning_rate, "learning_rate", minimum=0.0),
+        momentum=check_float(momentum, "momentum", minimum=0.0),
+        seed=check_int(seed, "seed", minimum=0),
+        threads=threads,
+        data="synthetic_mnist(seed=0)" if data is None else "user data",
+    )
+    runners: list[Runner] = [BackendRunner(name) for name in names]
+    runners += [get_peer(name, threads=threads) for name in peer_list]
+    if floor:
+        runners.insert(0, FloorRunner())
+    base = _base_data(data, size_list[-1])
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads, user_api="blas"):
+        session = _Session(settings, results_path)
+        session.start()
+        datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
+        series = [(runner, dtype) for dtype in dtype_list for runner in runners]
+        bar = _progress_bar(len(series) * len(size_list) * repeats, progress)
+        try:
+            _measure(session, series, datasets, size_list, repeats, budget_seconds, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+    return session.records
+
+
+class _Session:
+    """The records of one settings key, and where to write new ones."""
+
+    def __init__(self, settings: SweepSettings, results_path: str | Path | None):
+        self.settings = settings
+        self.key = settings.key()
+        self.path = Path(results_path) if results_path is not None else None
+        self.run_id = uuid.uuid4().hex[:12]
+        previous: list[Record] = []
+        if self.path is not None and self.path.exists():
+            previous = [r for r in load_records(self.path) if r.get("settings_key") == self.key]
+        self.records = previous
+        self.done = completed_epochs(previous)
+        self.skipped = {
+            (r["name"], r["dtype"], int(r["n"])) for r in previous if r["kind"] == "skip"
+        }
+
+    def start(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.add(
+            {
+                "kind": "run",
+                "settings": dataclasses.asdict(self.settings),
+                "machine": machine_info(),
+            }
+        )
+
+    def add(self, record: Record) -> None:
+        record = {"run_id": self.run_id, "settings_key": self.key, **record}
+        self.records.append(record)
+        if self.path is not None:
+            append_record(self.path, record)
+
+    def is_done(self, name: str, dtype: str, n: int, repeat: int) -> bool:
+        return (self.key, name, dtype, n, repeat) in self.done
+
+    def known_points(self, name: str, dtype: str) -> list[tuple[int, float]]:
+        """Measured epochs (and probes) of one series, for predicting larger sizes."""
+        return [
+            (int(r["n"]), float(r["seconds"]))
+            for r in self.records
+            if r["kind"] in ("epoch", "probe") and r["name"] == name and r["dtype"] == dtype
+        ]
+
+
+def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> None:
+    epoch_settings = session.settings.epoch_settings()
+    pending = {
+        (runner.name, dtype)
+        for runner, dtype in series
+        if any(not session.is_done(runner.name, dtype, n, r) for n in sizes for r in range(repeats))
+    }
+    for runner, dtype in series:
+        if (runner.name, dtype) not in pending:
+            continue
+        compile_seconds = runner.prepare(np.dtype(dtype))
+        session.add(
+            {
+                "kind": "compile",
+                "name": runner.name,
+                "role": runner.role,
+                "dtype": dtype,
+                "seconds": compile_seconds,
+            }
+        )
+        X = datasets[dtype]
+        # Untimed: the first epoch pays for page faults, lazy imports and cache misses.
+        runner.setup(X[: min(_WARMUP_ROWS, sizes[0])], epoch_settings)()
+        if sizes[0] > _PROBE_ABOVE and not session.known_points(runner.name, dtype):
+            for probe_n in _PROBE_SIZES:
+                seconds = _timed_epoch(runner, X[:probe_n], epoch_settings)
+                session.add(
+                    {
+                        "kind": "probe",
+                        "name": runner.name,
+                        "role": runner.role,
+                        "dtype": dtype,
+                        "n": probe_n,
+                        "seconds": seconds,
+                    }
+                )
+
+    gave_up: dict[tuple[str, str], float] = {}
+    for n in sizes:
+        planned: list[tuple[Runner, str, int]] = []
+        for runner, dtype in series:
+            todo = [r for r in range(repeats) if not session.is_done(runner.name, dtype, n, r)]
+            if not todo:
+                continue
+            series_key = (runner.name, dtype)
+            predicted = predict_seconds(session.known_points(runner.name, dtype), n)
+            if series_key in gave_up or (predicted is not None and predicted > budget_seconds):
+                gave_up[series_key] = n
+                _record_skip(session, runner, dtype, n, predicted, budget_seconds)
+                _advance(bar, len(todo))
+                continue
+            affordable = repeats
+            if predicted is not None and predicted > 0:
+                affordable = max(1, min(repeats, math.floor(budget_seconds / predicted)))
+            allowed = [r for r in todo if r < affordable]
+            _advance(bar, len(todo) - len(allowed))
+            planned += [(runner, dtype, r) for r in allowed]
+        # Interleave: every series' repeat 0, then every series' repeat 1, ...
+        for runner, dtype, repeat in sorted(planned, key=lambda item: item[2]):
+            if bar is not None:
+                bar.set_postfix_str(f"{runner.name} {dtype} N={n}", refresh=False)
+            X = datasets[dtype][:n]
+            seconds = _timed_epoch(runner, X, epoch_settings)
+            session.add(
+                {
+                    "kind": "epoch",
+                    "name": runner.name,
+                    "role": runner.role,
+                    "dtype": dtype,
+                    "n": n,
+                    "repeat": repeat,
+                    "seconds": seconds,
+                    "n_batches": -(-n // epoch_settings.batch_size),
+                }
+            )
+            _advance(bar, 1)
+
+
+def _timed_epoch(runner: Runner, X: np.ndarray, settings: EpochSettings) -> float:
+    epoch = runner.setup(X, settings)
+    gc.collect()
+    gc.disable()
+    try:
+        return timed(epoch)
+    finally:
+        gc.enable()
+
+
+def _record_skip(session, runner, dtype, n, predicted, budget_seconds) -> None:
+    if (runner.name, dtype, n) in session.skipped:
+        return
+    session.skipped.add((runner.name, dtype, n))
+    session.add(
+        {
+            "kind": "skip",
+            "name": runner.name,
+            "role": runner.role,
+            "dtype": dtype,
+            "n": n,
+            "predicted_seconds": predicted,
+            "budget_seconds": budget_seconds,
+            "reason": (
+                "a smaller size was skipped"
+                if predicted is None or predicted <= budget_seconds
+                else f"predicted {predicted:.1f} s per epoch > budget {budget_seconds:g} s"
+            ),
+        }
+    )
+
+
+def _validated_plan(backends, sizes, dtypes, peers, repeats, budget_seconds, threads):
+    if backends is None:
+        names = available_backends()
+    else:
+        if isinstance(backends, str):
+            backends = [backends]
+        names = list(dict.fromkeys(backends))
+        for name in names:
+            BackendRunner(name)  # raises a clear ValueError for unknown/unavailable names
+    if isinstance(peers, str):
+        peers = [peers]
+    peer_list = list(dict.fromkeys(peers))
+    if not names and not peer_list:
+        raise ValueError("nothing to measure: no backends and no peers given")
+    try:
+        size_list = sorted({check_int(n, "size", minimum=2) for n in sizes})
+    except TypeError as error:
+        raise ValueError(f"sizes must be integers >= 2: {error}") from error
+    if not size_list:
+        raise ValueError("sizes must name at least one data size")
+    if isinstance(dtypes, str):
+        dtypes = [dtypes]
+    dtype_list = list(dict.fromkeys(check_dtype(d).name for d in dtypes))
+    if not dtype_list:
+        raise ValueError("dtypes must name at least one of float32, float64")
+    check_int(repeats, "repeats", minimum=1)
+    check_int(threads, "threads", minimum=1)
+    budget = check_float(budget_seconds, "budget_seconds", minimum=0.0)
+    if budget <= 0:
+        raise ValueError(f"budget_seconds must be > 0; got {budget}")
+    return names, size_list, dtype_list, peer_list
+
+
+def _base_data(data: np.ndarray | None, largest: int) -> np.ndarray:
+    if data is None:
+        from ..data import synthetic_mnist
+
+        return synthetic_mnist(largest, seed=0, dtype="float64")[0]
+    checked = check_data(data, dtype=np.float64)
+    if checked.shape[0] < largest:
+        raise ValueError(
+            f"data has {checked.shape[0]} rows but the largest size is {largest}; "
+            "give more data or smaller sizes"
+        )
+    return checked[:largest]
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="bench", unit="epoch", leave=True)
+
+
+def _advance(bar, count: int) -> None:
+    if bar is not None and count > 0:
+        bar.update(count)

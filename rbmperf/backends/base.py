@@ -101,15 +101,27 @@ class Workspace:
     rows uses the contiguous views ``left[:2b]`` and ``right[:2b]``.
     """
 
-    def __init__(self, batch_size: int, n_visible: int, n_hidden: int, dtype: np.dtype):
-        self.key = (batch_size, n_visible, n_hidden, np.dtype(dtype))
+    def __init__(
+        self,
+        batch_size: int,
+        n_visible: int,
+        n_hidden: int,
+        dtype: np.dtype,
+        *,
+        uniforms: bool = True,
+    ):
+        self.key = (batch_size, n_visible, n_hidden, np.dtype(dtype), uniforms)
         self.left = np.empty((2 * batch_size, n_hidden), dtype=dtype)
         self.right = np.empty((2 * batch_size, n_visible), dtype=dtype)
         self.hidden_pre = np.empty((batch_size, n_hidden), dtype=dtype)
         self.visible_pre = np.empty((batch_size, n_visible), dtype=dtype)
-        self.uniform_v0 = np.empty((batch_size, n_visible), dtype=dtype)
-        self.uniform_h0 = np.empty((batch_size, n_hidden), dtype=dtype)
-        self.uniform_v1 = np.empty((batch_size, n_visible), dtype=dtype)
+        # A backend that draws its uniforms inside its kernels needs no buffers for them.
+        shape_v, shape_h = ((batch_size, n_visible), (batch_size, n_hidden))
+        if not uniforms:
+            shape_v = shape_h = (0, 0)
+        self.uniform_v0 = np.empty(shape_v, dtype=dtype)
+        self.uniform_h0 = np.empty(shape_h, dtype=dtype)
+        self.uniform_v1 = np.empty(shape_v, dtype=dtype)
         self.dW = np.empty((n_hidden, n_visible), dtype=dtype)
         self.d_hidden_bias = np.empty(n_hidden, dtype=dtype)
         self.d_visible_bias = np.empty(n_visible, dtype=dtype)
@@ -122,16 +134,14 @@ class Workspace:
         n_visible: int,
         n_hidden: int,
         dtype: np.dtype,
+        *,
+        uniforms: bool = True,
     ) -> Workspace:
-        """Return `existing` if it has this shape and dtype, else a new workspace."""
-        if existing is not None and existing.key == (
-            batch_size,
-            n_visible,
-            n_hidden,
-            np.dtype(dtype),
-        ):
+        """Return `existing` if it has this shape, dtype and buffers, else a new workspace."""
+        key = (batch_size, n_visible, n_hidden, np.dtype(dtype), uniforms)
+        if existing is not None and existing.key == key:
             return existing
-        return cls(batch_size, n_visible, n_hidden, dtype)
+        return cls(batch_size, n_visible, n_hidden, dtype, uniforms=uniforms)
 
     def uniforms(self, n_rows: int) -> Uniforms:
         """Views of the uniform buffers for a batch of `n_rows`."""

@@ -13,9 +13,13 @@ a ``kind``:
 ``skip``     ``name``, ``role``, ``dtype``, ``n``, ``predicted_seconds``,
              ``budget_seconds``, ``reason``: a point not measured because it was predicted
              to take too long.
-``probe``    untimed-for-statistics epochs at small sizes, used only to predict costs.
+``probe``    epochs at small sizes timed only to predict costs (not in any statistic).
+``finished`` the sweep completed.
 
-Every record after ``run`` carries ``run_id`` and ``settings_key``.
+Every record carries ``run_id`` (one process), ``sweep_id`` and ``settings_key``. A sweep
+is one or more runs with the same settings: a run that finds the file's last sweep
+unfinished (interrupted) continues it, skipping the epochs it already holds; after a
+``finished`` record the next run starts a new sweep and measures afresh.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def load_records(path: str | os.PathLike) -> list[Record]:
 def epoch_key(record: Record) -> tuple:
     """The identity of one timed epoch: resuming skips epochs whose key is recorded."""
     return (
-        record["settings_key"],
+        record["sweep_id"],
         record["name"],
         record["dtype"],
         int(record["n"]),
@@ -86,11 +90,15 @@ def completed_epochs(records: Iterable[Record]) -> set[tuple]:
     return {epoch_key(r) for r in records if r.get("kind") == "epoch"}
 
 
-def latest_settings_key(records: list[Record]) -> str | None:
-    """The settings of the most recent run in `records` (None if there is no run)."""
+def latest_sweep(records: list[Record]) -> tuple[str, str, bool] | None:
+    """``(sweep_id, settings_key, finished)`` of the most recent sweep, None if no run."""
     for record in reversed(records):
         if record.get("kind") == "run":
-            return record["settings_key"]
+            sweep_id = record["sweep_id"]
+            finished = any(
+                r.get("kind") == "finished" and r.get("sweep_id") == sweep_id for r in records
+            )
+            return sweep_id, record["settings_key"], finished
     return None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .growth import GrowthFit, fit_growth
-from .results import Record, latest_settings_key
+from .results import Record, latest_sweep
 
 ROLE_ORDER = {"floor": 0, "backend": 1, "peer": 2}
 
@@ -69,6 +69,7 @@ class Summary:
     roles: dict[str, str]
     runs: int
     ignored_records: int = 0
+    finished: bool = True
     series: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -78,20 +79,20 @@ def series_order(roles: dict[str, str], names: Iterable[tuple[str, str]]) -> lis
 
 
 def summarize(records: list[Record], *, confidence: float = 0.95) -> Summary:
-    """Summarize the records of the most recent settings in `records`.
+    """Summarize the most recent sweep in `records` (interrupted or not).
 
-    Records made under other settings (another batch size or thread count, say) are left
-    out and counted in ``ignored_records``.
+    Records of earlier sweeps are left out and counted in ``ignored_records``.
 
     Raises
     ------
     ValueError
         If `records` holds no run.
     """
-    key = latest_settings_key(records)
-    if key is None:
+    last = latest_sweep(records)
+    if last is None:
         raise ValueError("no sweep found in these results (no 'run' record)")
-    mine = [r for r in records if r.get("settings_key") == key]
+    sweep_id, _, finished = last
+    mine = [r for r in records if r.get("sweep_id") == sweep_id]
     runs = [r for r in mine if r["kind"] == "run"]
     epochs: dict[tuple[str, str, int], list[Record]] = defaultdict(list)
     roles: dict[str, str] = {}
@@ -147,6 +148,7 @@ def summarize(records: list[Record], *, confidence: float = 0.95) -> Summary:
         runs=len({r["run_id"] for r in runs}),
         ignored_records=len(records) - len(mine),
         series=series,
+        finished=finished,
     )
 
 

@@ -35,7 +35,7 @@ from ..backends import available_backends
 from ..validation import check_data, check_dtype, check_float, check_int
 from .machine import machine_info
 from .peers import get_peer
-from .results import Record, append_record, completed_epochs, load_records
+from .results import Record, append_record, completed_epochs, latest_sweep, load_records
 from .runners import BackendRunner, EpochSettings, FloorRunner, Runner, timed
 
 DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
@@ -113,6 +113,7 @@ def run_sweep(
     seed: int = 0,
     data: np.ndarray | None = None,
     results_path: str | Path | None = None,
+    resume: bool = True,
     progress: bool = False,
 ) -> list[Record]:
     """Time one training epoch per backend (and peer, and the floor) × dtype × size.
@@ -143,14 +144,17 @@ def run_sweep(
         ``rbmperf.data.synthetic_mnist(max(sizes), seed=0)``, generated once.
     results_path : str or Path, optional
         JSON-lines file to append to and resume from; None keeps records in memory only.
+    resume : bool, default True
+        If the file's last sweep has these settings and was interrupted, continue it,
+        skipping the epochs it holds. False (or a finished last sweep) starts a new sweep.
     progress : bool, default False
         Show a progress bar (tqdm, on stderr).
 
     Returns
     -------
     list of dict
-        Every record with these settings: those already in the results file and those
-        this call added (see :mod:`rbmperf.scaling.results` for the record kinds).
+        Every record of this sweep: those an interrupted run left in the results file and
+        those this call added (see :mod:`rbmperf.scaling.results` for the record kinds).
 
     Raises
     ------
@@ -179,13 +183,14 @@ def run_sweep(
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=threads, user_api="blas"):
-        session = _Session(settings, results_path)
+        session = _Session(settings, results_path, resume)
         session.start()
         datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
         series = [(runner, dtype) for dtype in dtype_list for runner in runners]
         bar = _progress_bar(len(series) * len(size_list) * repeats, progress)
         try:
             _measure(session, series, datasets, size_list, repeats, budget_seconds, bar)
+            session.add({"kind": "finished"})
         finally:
             if bar is not None:
                 bar.close()
@@ -193,16 +198,21 @@ def run_sweep(
 
 
 class _Session:
-    """The records of one settings key, and where to write new ones."""
+    """The records of one sweep, and where to write new ones."""
 
-    def __init__(self, settings: SweepSettings, results_path: str | Path | None):
+    def __init__(self, settings: SweepSettings, results_path: str | Path | None, resume: bool):
         self.settings = settings
         self.key = settings.key()
         self.path = Path(results_path) if results_path is not None else None
         self.run_id = uuid.uuid4().hex[:12]
+        self.sweep_id = self.run_id
         previous: list[Record] = []
-        if self.path is not None and self.path.exists():
-            previous = [r for r in load_records(self.path) if r.get("settings_key") == self.key]
+        if resume and self.path is not None and self.path.exists():
+            records = load_records(self.path)
+            last = latest_sweep(records)
+            if last is not None and last[1] == self.key and not last[2]:
+                self.sweep_id = last[0]
+                previous = [r for r in records if r.get("sweep_id") == self.sweep_id]
         self.records = previous
         self.done = completed_epochs(previous)
         self.skipped = {
@@ -221,13 +231,18 @@ class _Session:
         )
 
     def add(self, record: Record) -> None:
-        record = {"run_id": self.run_id, "settings_key": self.key, **record}
+        record = {
+            "run_id": self.run_id,
+            "sweep_id": self.sweep_id,
+            "settings_key": self.key,
+            **record,
+        }
         self.records.append(record)
         if self.path is not None:
             append_record(self.path, record)
 
     def is_done(self, name: str, dtype: str, n: int, repeat: int) -> bool:
-        return (self.key, name, dtype, n, repeat) in self.done
+        return (self.sweep_id, name, dtype, n, repeat) in self.done
 
     def known_points(self, name: str, dtype: str) -> list[tuple[int, float]]:
         """Measured epochs (and probes) of one series, for predicting larger sizes."""

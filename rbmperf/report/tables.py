@@ -1,0 +1,170 @@
+"""The report's tables as plain rows of strings, shared by the Markdown and HTML writers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..scaling.summary import Summary
+
+Table = tuple[list[str], list[list[str]]]
+
+
+def label(name: str, role: str) -> str:
+    """How a series is named in tables and legends: peers are marked as such."""
+    return f"{name} (peer)" if role == "peer" else name
+
+
+def seconds_text(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def verdict_table(summary: Summary) -> Table:
+    """One row per series: exponent, interval, verdict, AIC second opinion, sizes used."""
+    header = ["series", "dtype", "exponent k", "95% CI", "verdict", "AIC best", "sizes used"]
+    rows = []
+    for name, dtype in summary.series:
+        fit = summary.fits[(name, dtype)]
+        exponent = "n/a" if math.isnan(fit.exponent) else f"{fit.exponent:.2f}"
+        interval = "n/a" if math.isnan(fit.ci_low) else f"[{fit.ci_low:.2f}, {fit.ci_high:.2f}]"
+        used = ", ".join(f"{n:,}" for n in fit.sizes_used)
+        rows.append(
+            [
+                label(name, summary.roles[name]),
+                dtype,
+                exponent,
+                interval,
+                f"**{fit.verdict}**",
+                fit.best_model or "n/a",
+                used,
+            ]
+        )
+    return header, rows
+
+
+def timing_table(summary: Summary) -> Table:
+    """Every measured point: median (min–max) epoch, per mini-batch, floor multiple."""
+    header = [
+        "series",
+        "dtype",
+        "N",
+        "median epoch (min–max)",
+        "repeats",
+        "per mini-batch",
+        "× floor",
+    ]
+    rows = []
+    for point in summary.points:
+        multiple = point.floor_multiple
+        rows.append(
+            [
+                label(point.name, point.role),
+                point.dtype,
+                f"{point.n:,}",
+                f"{seconds_text(point.median)} ({seconds_text(point.minimum)}–"
+                f"{seconds_text(point.maximum)})",
+                str(len(point.seconds)),
+                seconds_text(point.seconds_per_batch),
+                "—" if multiple is None else f"{multiple:.2f}",
+            ]
+        )
+    return header, rows
+
+
+def floor_table(summary: Summary) -> Table:
+    """Floor multiple per series at each N: the compact comparison."""
+    sizes = sorted({p.n for p in summary.points})
+    header = ["series", "dtype", *[f"N={n:,}" for n in sizes]]
+    cells: dict[tuple[str, str], dict[int, str]] = {}
+    for point in summary.points:
+        if point.role == "floor" or point.floor_multiple is None:
+            continue
+        cells.setdefault((point.name, point.dtype), {})[point.n] = f"{point.floor_multiple:.2f}"
+    rows = [
+        [
+            label(name, summary.roles[name]),
+            dtype,
+            *[cells[(name, dtype)].get(n, "—") for n in sizes],
+        ]
+        for name, dtype in summary.series
+        if (name, dtype) in cells
+    ]
+    return header, rows
+
+
+def skipped_table(summary: Summary) -> Table:
+    header = ["series", "dtype", "N", "predicted epoch", "budget", "why"]
+    rows = [
+        [
+            label(r["name"], r["role"]),
+            r["dtype"],
+            f"{int(r['n']):,}",
+            "—" if r.get("predicted_seconds") is None else seconds_text(r["predicted_seconds"]),
+            f"{r['budget_seconds']:g} s",
+            r["reason"],
+        ]
+        for r in summary.skipped
+    ]
+    return header, rows
+
+
+def compile_table(summary: Summary) -> Table:
+    header = ["series", "dtype", "prepare / compile"]
+    rows = [
+        [label(r["name"], r["role"]), r["dtype"], seconds_text(r["seconds"])]
+        for r in summary.compile_seconds
+        if r["role"] != "floor"
+    ]
+    return header, rows
+
+
+def machine_table(summary: Summary) -> Table:
+    machine: dict[str, Any] = summary.machine
+    settings = summary.settings
+    versions = machine.get("versions", {})
+    rows = [
+        ["CPU", str(machine.get("cpu"))],
+        ["cores (usable)", f"{machine.get('cores')} ({machine.get('usable_cores')})"],
+        ["platform", str(machine.get("platform"))],
+        ["Python", str(machine.get("python"))],
+        [
+            "versions",
+            ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None and k != "python"),
+        ],
+        [
+            "BLAS",
+            "; ".join(
+                f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}), "
+                f"{p.get('num_threads')} thread(s)"
+                for p in machine.get("blas", [])
+                if p.get("user_api") == "blas"
+            )
+            or "none found",
+        ],
+        [
+            "other thread pools",
+            "; ".join(
+                f"{p.get('internal_api')} {p.get('num_threads')} thread(s)"
+                for p in machine.get("blas", [])
+                if p.get("user_api") != "blas"
+            )
+            or "none",
+        ],
+        ["BLAS threads requested", str(settings.get("threads"))],
+        [
+            "environment",
+            ", ".join(f"{k}={v}" for k, v in machine.get("environment", {}).items()) or "—",
+        ],
+        ["git commit", str(machine.get("git_commit"))],
+        ["date (UTC)", str(machine.get("date"))],
+        [
+            "settings",
+            ", ".join(f"{k}={v}" for k, v in settings.items() if k != "threads"),
+        ],
+        ["sweeps in this file", str(summary.runs)],
+    ]
+    return ["", ""], rows

@@ -1,0 +1,135 @@
+"""REPORT.md (for a code host) and index.html (opens from disk) from the same tables."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from ..scaling.summary import Summary
+from . import tables
+
+_INTRO = (
+    "Each point times one training epoch (CD-1, momentum, batch size {batch_size}, "
+    "{n_hidden} hidden units) after a warm-up; just-in-time compilation is excluded and listed "
+    "separately. Repeats are interleaved across series. The *floor* is the five matrix "
+    "products and the random draws of every CD-1 step, timed in the same run; "
+    "'× floor' divides a median epoch by the floor's median at the same N and dtype. "
+    "Growth: k in t ∝ N^k by Theil–Sen over the larger sizes, with Sen's 95% interval; "
+    "linear iff the interval lies within [0.85, 1.15] "
+    "(see `rbmperf.fit_growth` and docs/measuring.md). "
+    "Peers (marked *peer*) are other libraries a user might pick: scikit-learn's "
+    "BernoulliRBM trains by persistent CD without momentum."
+)
+
+
+def _sections(summary: Summary) -> list[tuple[str, tables.Table | None, str]]:
+    return [
+        ("Growth verdicts", tables.verdict_table(summary), ""),
+        ("Time per mini-batch as a multiple of the floor", tables.floor_table(summary), ""),
+        ("All measurements", tables.timing_table(summary), ""),
+        (
+            "Skipped points",
+            tables.skipped_table(summary),
+            "Predicted from the measured sizes before each larger size; over the per-point "
+            "budget, so not run.",
+        ),
+        ("Compile / prepare time (not in any epoch)", tables.compile_table(summary), ""),
+        ("Machine", tables.machine_table(summary), ""),
+    ]
+
+
+def _footnote(summary: Summary) -> str:
+    state = "complete" if summary.finished else "interrupted (rerun to resume)"
+    text = f"_This sweep is {state}; it took {summary.runs} run(s)."
+    if summary.ignored_records:
+        text += f" {summary.ignored_records} records of earlier sweeps in the file are not shown."
+    return text + "_"
+
+
+def markdown_report(summary: Summary, profiles: list[str]) -> str:
+    """The Markdown report: figures, tables, profiles, machine."""
+    lines = ["# rbmperf scaling report", "", _INTRO.format(**summary.settings), ""]
+    lines += ["![seconds per epoch against N](scaling.png)", ""]
+    lines += ["![time per mini-batch as a multiple of the floor](floor.png)", ""]
+    for title, table, note in _sections(summary):
+        lines += [f"## {title}", ""]
+        if note:
+            lines += [note, ""]
+        header, rows = table
+        if not rows:
+            lines += ["None.", ""]
+            continue
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---" for _ in header) + "|")
+        lines += [
+            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
+        ]
+        lines.append("")
+    lines += ["## Profiles", ""]
+    if profiles:
+        lines += [f"- [{Path(p).stem}]({p})" for p in profiles]
+    else:
+        lines.append("None recorded (`rbmperf profile --backend NAME --n N --out DIR`).")
+    lines += ["", _footnote(summary)]
+    return "\n".join(lines) + "\n"
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+th { background: #f2f2f2; }
+tr:nth-child(even) td { background: #fafafa; }
+.linear { color: #1a7f37; font-weight: bold; }
+.superlinear { color: #b42318; font-weight: bold; }
+.sublinear { color: #1f5fb4; font-weight: bold; }
+.inconclusive { color: #8a6d00; font-weight: bold; }
+img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
+p.intro { max-width: 60em; }
+"""
+
+
+def _html_cell(cell: str) -> str:
+    if cell.startswith("**") and cell.endswith("**"):
+        word = cell.strip("*")
+        return f'<span class="{html.escape(word)}">{html.escape(word)}</span>'
+    return html.escape(cell)
+
+
+def html_report(summary: Summary, profiles: list[str]) -> str:
+    """A self-contained page (images beside it), readable from disk without a server."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>rbmperf scaling report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>rbmperf scaling report</h1>",
+        f'<p class="intro">{html.escape(_INTRO.format(**summary.settings))}</p>',
+        '<img src="scaling.png" alt="seconds per epoch against N">',
+        '<img src="floor.png" alt="time per mini-batch as a multiple of the floor">',
+    ]
+    for title, (header, rows), note in _sections(summary):
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+        if note:
+            parts.append(f"<p>{html.escape(note)}</p>")
+        if not rows:
+            parts.append("<p>None.</p>")
+            continue
+        parts.append("<table><thead><tr>")
+        parts += [f"<th>{html.escape(h)}</th>" for h in header]
+        parts.append("</tr></thead><tbody>")
+        for row in rows:
+            parts.append("<tr>" + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>")
+        parts.append("</tbody></table>")
+    parts.append("<h2>Profiles</h2>")
+    if profiles:
+        parts.append("<ul>")
+        parts += [
+            f'<li><a href="{html.escape(p)}">{html.escape(Path(p).stem)}</a></li>' for p in profiles
+        ]
+        parts.append("</ul>")
+    else:
+        parts.append("<p>None recorded.</p>")
+    parts.append(f"<p><em>{html.escape(_footnote(summary).strip('_'))}</em></p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -7,12 +7,13 @@ Run with BLAS at one thread and OpenBLAS's core type left to auto-detection::
         --rows 42000 --repeats 5            # one full epoch at N = 42,000 per repeat
 
 The **floor** is what the hardware must do for one CD-1 step no matter how it is written:
-the five matrix products (v0·Wᵀ, h0·W, v1·Wᵀ, h0ᵀ·v0, h1ᵀ·v1) plus the step's random draws
-with numpy's default Generator (B·(2V+H) uniforms) -- the same definition ``rbmperf bench``
-uses. Each repeat times, in turn, a block of floor steps and one epoch of every backend over
-``--rows`` rows (interleaved: F A B F A B ...), so slow phases of the shared machine hit
-every contender alike; the report is the median over repeats of each backend's seconds per
-mini-batch divided by the floor of the same repeat.
+the five matrix products (v0·Wᵀ, h0·W, v1·Wᵀ, h0ᵀ·v0, h1ᵀ·v1) into preallocated buffers plus
+the step's random draws with numpy's default Generator (B·(2V+H) uniforms): the very
+``floor_epoch`` of ``rbmperf.scaling.floor`` that ``rbmperf bench`` uses (a local copy on
+trees without it). Each repeat times, in turn, a floor epoch and one epoch of every backend
+over the same ``--rows`` rows (interleaved: F A B F A B ...), so slow phases of the shared
+machine hit every contender alike; the report is the median over repeats of each backend's
+seconds per mini-batch divided by the floor of the same repeat.
 """
 
 from __future__ import annotations
@@ -34,22 +35,40 @@ def synthetic_data(n_rows: int, n_visible: int, seed: int = 0) -> np.ndarray:
     return (rng.random((n_rows, n_visible)) < 0.19) * rng.random((n_rows, n_visible))
 
 
-def floor_step_seconds(W, batch, rng, n_steps):
-    """Median-free mean seconds of `n_steps` floor steps (products + Generator draws)."""
-    rows, n_visible = batch.shape
-    n_hidden = W.shape[0]
-    dtype = W.dtype
+def _local_floor_epoch(W, X, batch_size, rng, buffers=None):
+    """Same work as ``rbmperf.scaling.floor.floor_epoch``, for trees without it."""
+    n_hidden, n_visible = W.shape
+    rows = min(batch_size, X.shape[0])
+    if buffers is None:
+        buffers = [np.empty(shape, dtype=X.dtype) for shape in (
+            (rows, n_hidden), (rows, n_visible), (rows, n_hidden), (n_hidden, n_visible),
+            (n_hidden, n_visible), (rows, n_visible), (rows, n_hidden), (rows, n_visible),
+        )]  # fmt: skip
+    hidden, visible, again, outer, outer_again, u_v0, u_h0, u_v1 = buffers
+    for start in range(0, X.shape[0], batch_size):
+        batch = X[start : start + batch_size]
+        r = batch.shape[0]
+        rng.random(out=u_v0[:r], dtype=X.dtype)
+        np.matmul(batch, W.T, out=hidden[:r])
+        rng.random(out=u_h0[:r], dtype=X.dtype)
+        np.matmul(hidden[:r], W, out=visible[:r])
+        rng.random(out=u_v1[:r], dtype=X.dtype)
+        np.matmul(visible[:r], W.T, out=again[:r])
+        np.matmul(hidden[:r].T, batch, out=outer)
+        np.matmul(again[:r].T, visible[:r], out=outer_again)
+    return buffers
+
+
+try:  # the definition `rbmperf bench` uses, when this tree has it
+    from rbmperf.scaling.floor import floor_epoch
+except ImportError:  # pragma: no cover - older trees
+    floor_epoch = _local_floor_epoch
+
+
+def floor_epoch_seconds(W, X, batch_size, rng, buffers):
     start = time.perf_counter()
-    for _ in range(n_steps):
-        hidden = batch @ W.T
-        visible = hidden @ W
-        hidden_again = visible @ W.T
-        hidden.T @ batch
-        hidden_again.T @ visible
-        rng.random((rows, n_visible), dtype=dtype)
-        rng.random((rows, n_hidden), dtype=dtype)
-        rng.random((rows, n_visible), dtype=dtype)
-    return (time.perf_counter() - start) / n_steps
+    buffers = floor_epoch(W, X, batch_size, rng, buffers)
+    return time.perf_counter() - start, buffers
 
 
 def epoch_seconds(backend, state, X, batch_size, seed):
@@ -58,7 +77,7 @@ def epoch_seconds(backend, state, X, batch_size, seed):
     return time.perf_counter() - start
 
 
-def probe(backends, dtypes, n_rows, n_visible, n_hidden, batch_size, repeats, floor_steps):
+def probe(backends, dtypes, n_rows, n_visible, n_hidden, batch_size, repeats):
     """Return ``{dtype: {"floor": [s...], name: [s per batch...], "compile": {...}}}``."""
     results = {}
     data = synthetic_data(n_rows, n_visible)
@@ -73,19 +92,19 @@ def probe(backends, dtypes, n_rows, n_visible, n_hidden, batch_size, repeats, fl
             engine = rbmperf.get_backend(name)
             record["compile"][name] = engine.prepare(dtype)
             init = rbmperf.initial_rbm(n_visible, n_hidden, dtype=dtype_name)
-            states[name] = TrainingState.starting_from(
-                init.W, init.hidden_bias, init.visible_bias
-            )
+            states[name] = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
             engines[name] = engine
             record[name] = []
             # untimed warm-up epoch (page faults, caches, workspace allocation)
-            engine.run_epoch(states[name], X[: 4 * batch_size], batch_size, 0.1, 0.9,
-                             np.random.default_rng(0))
+            engine.run_epoch(
+                states[name], X[: 4 * batch_size], batch_size, 0.1, 0.9, np.random.default_rng(0)
+            )
         W = rbmperf.initial_rbm(n_visible, n_hidden, dtype=dtype_name).W
         floor_rng = np.random.default_rng(2)
-        floor_step_seconds(W, X[:batch_size], floor_rng, 5)
+        _, buffers = floor_epoch_seconds(W, X[: 4 * batch_size], batch_size, floor_rng, None)
         for repeat in range(repeats):
-            record["floor"].append(floor_step_seconds(W, X[:batch_size], floor_rng, floor_steps))
+            seconds, buffers = floor_epoch_seconds(W, X, batch_size, floor_rng, buffers)
+            record["floor"].append(seconds / n_batches)
             for name in backends:
                 seconds = epoch_seconds(engines[name], states[name], X, batch_size, repeat)
                 record[name].append(seconds / n_batches)
@@ -123,7 +142,6 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=300)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--floor-steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b]
@@ -142,7 +160,6 @@ def main() -> None:
             args.hidden,
             args.batch,
             args.repeats,
-            args.floor_steps,
         )
     print(f"BLAS: {blas}")
     print(

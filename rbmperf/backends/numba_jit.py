@@ -40,7 +40,7 @@ from .base import Backend, Gradient, TrainingState, Uniforms, Workspace, slice_b
 
 # error_model="numpy": a division need not check for zero, so loops with one vectorise.
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
-_INLINE = {"inline": "always", **_JIT}
+_INLINE = _JIT
 
 _LOG2_E = 1.4426950408889634
 # ln 2 split so that n * _LN2_HIGH is exact for |n| < 2**11.
@@ -267,13 +267,11 @@ def _negative_hidden(pre, bias, h0_states, h1_out, d_bias, scale):
 
 @numba.njit(**_INLINE)
 def _momentum(param, speed, grad, learning_rate, momentum):
-    flat_param = param.reshape(-1)
-    flat_speed = speed.reshape(-1)
-    flat_grad = grad.reshape(-1)
-    for k in range(flat_param.size):
-        s = momentum * flat_speed[k] + flat_grad[k]
-        flat_speed[k] = s
-        flat_param[k] += learning_rate * s
+    """speed = momentum · speed + grad; param += learning_rate · speed (1-D arrays)."""
+    for k in range(param.size):
+        s = momentum * speed[k] + grad[k]
+        speed[k] = s
+        param[k] += learning_rate * s
 
 
 @numba.njit(**_JIT)
@@ -281,7 +279,7 @@ def _momentum_all(
     W, W_speed, dW, hidden_bias, hidden_speed, d_hidden, visible_bias, visible_speed,
     d_visible, learning_rate, momentum,
 ):  # fmt: skip
-    """The seed's momentum rule on all three parameters (one call, one pass each)."""
+    """The seed's momentum rule on all three parameters, given as flat (1-D) views."""
     _momentum(W, W_speed, dW, learning_rate, momentum)
     _momentum(hidden_bias, hidden_speed, d_hidden, learning_rate, momentum)
     _momentum(visible_bias, visible_speed, d_visible, learning_rate, momentum)
@@ -401,12 +399,14 @@ class NumbaBackend(Backend):
         counter = np.uint64(0)
         lr = X.dtype.type(learning_rate)
         m = X.dtype.type(momentum)
+        # Flat views: one 1-D momentum kernel serves all three parameters (less to compile).
+        flat = [a.reshape(-1) for a in (state.W, state.W_speed, work.dW)]
         for batch in slice_batches(X, batch_size):
             counter = _cd1_into(
                 work, state.W, state.hidden_bias, state.visible_bias, batch, None, key, counter
             )
             _momentum_all(
-                state.W, state.W_speed, work.dW,
+                *flat,
                 state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
                 state.visible_bias, state.visible_speed, work.d_visible_bias,
                 lr, m,

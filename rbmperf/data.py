@@ -21,7 +21,7 @@ import numpy as np
 
 from .validation import check_dtype, check_int
 
-__all__ = ["load_digits", "load_idx", "load_kaggle_csv", "synthetic_mnist"]
+__all__ = ["load_dataset", "load_digits", "load_idx", "load_kaggle_csv", "synthetic_mnist"]
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic MNIST
@@ -467,3 +467,52 @@ def load_kaggle_csv(
     X /= 255.0
     y = np.ascontiguousarray(values[:, 0], dtype=np.int64) if has_labels else None
     return X, y
+
+
+# ---------------------------------------------------------------------------------------------
+# One entry point for the command line
+# ---------------------------------------------------------------------------------------------
+
+
+def load_dataset(
+    source: str | os.PathLike,
+    *,
+    labels: str | os.PathLike | None = None,
+    n: int = 10_000,
+    seed: int = 0,
+    dtype: object = "float64",
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Load data named the way the command line names it.
+
+    Parameters
+    ----------
+    source : str or path
+        ``"synthetic"`` (:func:`synthetic_mnist` with `n` and `seed`), ``"digits"``
+        (:func:`load_digits`), a Kaggle CSV file (name ending ``.csv`` or ``.csv.gz``) or an
+        IDX images file (anything else, gzipped or not).
+    labels : path, optional
+        The IDX labels file that goes with an IDX images file. Not allowed for the others.
+    n : int, default 10,000
+        Samples drawn when `source` is ``"synthetic"``.
+    seed : int, default 0
+        Seed for ``"synthetic"``.
+    dtype : {"float64", "float32"}, default "float64"
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or None
+        None for an IDX file without `labels` or a Kaggle test file.
+    """
+    name = os.fspath(source)
+    if name in ("synthetic", "digits") and labels is not None:
+        raise ValueError(f"--labels only goes with an IDX images file, not with {name!r}")
+    if name == "synthetic":
+        return synthetic_mnist(n, seed=seed, dtype=dtype)
+    if name == "digits":
+        return load_digits(dtype=dtype)
+    if name.lower().endswith((".csv", ".csv.gz")):
+        if labels is not None:
+            raise ValueError("--labels only goes with an IDX images file; a CSV holds its labels")
+        return load_kaggle_csv(name, dtype=dtype)
+    return load_idx(name, labels, dtype=dtype)

@@ -25,3 +25,16 @@ test: lint
 
 bench: $(STAMP)
 	$(BENCH_ENV) $(BIN)/rbmperf bench $(ARGS)
+
+# Backends side by side at each data size (pytest-benchmark), one BLAS thread; the table is
+# printed and the run saved (bounded: min/max time per benchmark) to $(COMPARE_JSON).
+COMPARE_JSON ?= reports/compare.json
+COMPARE_LIMITS := --benchmark-min-time=0.0005 --benchmark-max-time=1.0
+
+.PHONY: compare
+
+compare: $(STAMP)
+	@mkdir -p $(dir $(COMPARE_JSON))
+	$(BENCH_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/benchmarks --benchmark-only \
+		$(COMPARE_LIMITS) --benchmark-json=$(COMPARE_JSON) \
+		--benchmark-columns=min,median,max,rounds --benchmark-sort=name $(ARGS)

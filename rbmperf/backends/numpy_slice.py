@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..activations import logistic
@@ -42,16 +44,33 @@ def _cd1_into(
     logistic(h1_probs, out=h1_probs)
 
     scale = 1.0 / rows
-    np.subtract(h0_states.sum(axis=0), h1_probs.sum(axis=0), out=work.d_hidden_bias)
-    work.d_hidden_bias *= scale
-    np.subtract(v0.sum(axis=0), v1_probs.sum(axis=0), out=work.d_visible_bias)
+    np.sum(v0, axis=0, out=work.d_visible_bias)
+    work.d_visible_bias -= v1_probs.sum(axis=0)
     work.d_visible_bias *= scale
 
     h0_states *= scale
     h1_probs *= -scale
     left = work.left[: 2 * rows]
     right = work.right[: 2 * rows]
+    # left = [h0 / B ; −h1 / B], so its column sums are the hidden-bias gradient.
+    np.sum(left, axis=0, out=work.d_hidden_bias)
     np.matmul(left.T, right, out=work.dW)
+
+
+# Momentum on W streams four passes over three (n_hidden, n_visible) arrays; in chunks of
+# about this many bytes per array the later passes hit the L2 cache (float64 W: 425 -> 245
+# µs here; float32 gains nothing, so small arrays stay whole).
+_CHUNK_BYTES = 256 * 1024
+
+
+def _chunks(*arrays: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """Matching contiguous 1-D chunks of equally shaped C-contiguous arrays."""
+    flat = [a.reshape(-1) for a in arrays]
+    n_chunks = max(1, round(arrays[0].nbytes / _CHUNK_BYTES))
+    if arrays[0].dtype.itemsize < 8:
+        n_chunks = 1
+    edges = np.linspace(0, flat[0].size, n_chunks + 1).astype(int)
+    return [tuple(f[a:b] for f in flat) for a, b in itertools.pairwise(edges)]
 
 
 def _momentum_into(param: np.ndarray, speed: np.ndarray, grad: np.ndarray, lr: float, m: float):
@@ -96,12 +115,14 @@ class NumpyBackend(Backend):
         rows_max = min(batch_size, X.shape[0])
         work = Workspace.reuse(self._workspace, rows_max, n_visible, n_hidden, X.dtype)
         self._workspace = work
+        weight_chunks = _chunks(state.W, state.W_speed, work.dW)
         for batch in slice_batches(X, batch_size):
             uniforms = work.uniforms(batch.shape[0])
             for buffer in uniforms:
                 rng.random(out=buffer, dtype=X.dtype)
             _cd1_into(work, state.W, state.hidden_bias, state.visible_bias, batch, uniforms)
-            _momentum_into(state.W, state.W_speed, work.dW, learning_rate, momentum)
+            for param, speed, grad in weight_chunks:
+                _momentum_into(param, speed, grad, learning_rate, momentum)
             _momentum_into(
                 state.hidden_bias, state.hidden_speed, work.d_hidden_bias, learning_rate, momentum
             )

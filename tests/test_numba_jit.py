@@ -106,8 +106,10 @@ def test_drawn_states_follow_their_probabilities():
     # 64,000 draws at p = 0.3: the standard error of the mean is 0.0018; 0.01 is 5.5 sigma.
     data = np.full((80, 800), 0.3)
     states = np.empty_like(data)
-    counter = numba_jit._sample_data(data, None, states, np.uint64(99), np.uint64(0))
+    sums = np.full(data.shape[1], np.nan)
+    counter = numba_jit._sample_data(data, None, states, sums, np.uint64(99), np.uint64(0))
     assert counter == data.size
+    np.testing.assert_allclose(sums, data.sum(axis=0), rtol=1e-14)
     assert set(np.unique(states)) <= {0.0, 1.0}
     assert abs(states.mean() - 0.3) < 0.01
     # successive rows use successive counters: no row repeats another

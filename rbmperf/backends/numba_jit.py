@@ -197,16 +197,24 @@ _FILL_UNIFORMS = {"float32": _fill_uniforms_float32, "float64": _fill_uniforms_f
 
 
 @numba.njit(**_JIT)
-def _sample_data(data, uniforms, states, key, counter):
-    """states = data > uniform; return the advanced counter."""
+def _sample_data(data, uniforms, states, column_sums, key, counter):
+    """states = data > uniform; column_sums = Σ_rows data (float64); return the counter.
+
+    Summing the data here, while it streams through for sampling, spares
+    :func:`_reconstruction` a second read of the mini-batch.
+    """
     rows, cols = data.shape
     # numba would unify a uint64 with an int64 as float64, corrupting the bits: cast.
     key, counter = np.uint64(key), np.uint64(counter)
+    for j in range(cols):
+        column_sums[j] = 0.0
     for i in range(rows):
         base = counter + np.uint64(i * cols)
         for j in range(cols):
+            value = data[i, j]
             u = _uniform(uniforms, i, j, key, base + np.uint64(j))
-            states[i, j] = 1.0 if data[i, j] > u else 0.0
+            states[i, j] = 1.0 if value > u else 0.0
+            column_sums[j] += value
     return counter + np.uint64(rows * cols)
 
 
@@ -226,22 +234,23 @@ def _hidden_states(pre, bias, uniforms, states, key, counter):
 
 
 @numba.njit(**_JIT)
-def _reconstruction(pre, bias, uniforms, data, states, d_bias, scale, key, counter):
-    """states = logistic(pre + bias) > uniform; d_bias = scale · Σ_rows (data − probs)."""
+def _reconstruction(pre, bias, uniforms, column_sums, states, d_bias, scale, key, counter):
+    """states = logistic(pre + bias) > uniform; d_bias = scale · (column_sums − Σ_rows probs).
+
+    `column_sums` (float64, the data's column sums) is used up as the accumulator.
+    """
     rows, cols = pre.shape
     # numba would unify a uint64 with an int64 as float64, corrupting the bits: cast.
     key, counter = np.uint64(key), np.uint64(counter)
-    # float64 sums: exact enough for both dtypes at no measurable cost.
-    total = np.zeros(cols, dtype=np.float64)
     for i in range(rows):
         base = counter + np.uint64(i * cols)
         for j in range(cols):
             p = _logistic(pre[i, j] + bias[j])
             u = _uniform(uniforms, i, j, key, base + np.uint64(j))
             states[i, j] = 1.0 if p > u else 0.0
-            total[j] += data[i, j] - p
+            column_sums[j] -= p
     for j in range(cols):
-        d_bias[j] = total[j] * scale
+        d_bias[j] = column_sums[j] * scale
     return counter + np.uint64(rows * cols)
 
 
@@ -309,12 +318,13 @@ def _cd1_into(
     visible_pre = work.visible_pre[:rows]
     scale = W.dtype.type(1.0 / rows)
 
-    counter = np.uint64(_sample_data(v0, u_v0, v0_states, key, counter))
+    counter = np.uint64(_sample_data(v0, u_v0, v0_states, work.visible_sums, key, counter))
     np.matmul(v0_states, W.T, out=hidden_pre)
     counter = np.uint64(_hidden_states(hidden_pre, hidden_bias, u_h0, h0_states, key, counter))
     np.matmul(h0_states, W, out=visible_pre)
+    sums, d_visible = work.visible_sums, work.d_visible_bias
     counter = _reconstruction(
-        visible_pre, visible_bias, u_v1, v0, v1_states, work.d_visible_bias, scale, key, counter
+        visible_pre, visible_bias, u_v1, sums, v1_states, d_visible, scale, key, counter
     )
     counter = np.uint64(counter)  # numba returns a uint64 as a Python int
     np.matmul(v1_states, W.T, out=hidden_pre)

@@ -1,7 +1,7 @@
 """``rbmperf bench``: time every backend across data sizes, fit growth, write the report.
 
 The default sweep: every available backend and installed peer, N = 500 doubling to 16,000,
-float32 and float64, 3 interleaved repeats, 1 BLAS thread, points predicted over 20 s
+float32 and float64, 3 interleaved repeats, 1 BLAS thread, points predicted over 10 s
 skipped. Results go to ``OUT/results.jsonl`` (an interrupted run resumes from it) and the
 report (``scaling.png``, ``floor.png``, ``index.html``, ``REPORT.md``, profiles) to OUT.
 """
@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--budget",
         type=float,
-        help="seconds one point (all repeats) may be predicted to take (default 20)",
+        help="seconds one point (all repeats) may be predicted to take (default 10)",
     )
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     parser.add_argument("--out", default="reports", help="report folder (default reports)")
@@ -64,6 +64,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="profile each backend's epoch at this N into OUT/profiles (0: no profiles)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--clock",
+        choices=("auto", "wall", "cpu"),
+        default="auto",
+        help="time to report: auto = CPU time for 1-thread sweeps, else wall (default auto)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -90,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     sizes = _sizes(args.sizes or (QUICK["sizes"] if args.quick else DEFAULT_SIZES))
     repeats = args.repeats if args.repeats is not None else (QUICK["repeats"] if args.quick else 3)
-    budget = args.budget if args.budget is not None else (QUICK["budget"] if args.quick else 20.0)
+    budget = args.budget if args.budget is not None else (QUICK["budget"] if args.quick else 10.0)
     peers = available_peers() if args.peers is None else _names(args.peers)
     if peers == ["none"]:
         peers = []
@@ -144,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             )
             write_profile(result, out)
 
-    files = write_report(records, out)
+    files = write_report(records, out, clock=args.clock)
     print()
     print(summary_text(files.summary))
     print()

@@ -16,6 +16,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("results", help="results file (JSON lines) written by rbmperf bench")
     parser.add_argument("--out", help="report folder (default: the results file's folder)")
+    parser.add_argument(
+        "--clock",
+        choices=("auto", "wall", "cpu"),
+        default="auto",
+        help="time to report: auto = CPU time for 1-thread sweeps, else wall (default auto)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -25,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     results = Path(args.results)
     out = Path(args.out) if args.out else results.parent
-    files = write_report(results, out)
+    files = write_report(results, out, clock=args.clock)
     print(summary_text(files.summary))
     print()
     print(f"report: {files.html} and {files.markdown}")

@@ -28,7 +28,9 @@ class ReportFiles:
     summary: Summary
 
 
-def write_report(results: str | os.PathLike | list[Record], out: str | os.PathLike) -> ReportFiles:
+def write_report(
+    results: str | os.PathLike | list[Record], out: str | os.PathLike, *, clock: str = "auto"
+) -> ReportFiles:
     """Write ``scaling.png``, ``floor.png``, ``index.html`` and ``REPORT.md`` into `out`.
 
     Parameters
@@ -38,6 +40,8 @@ def write_report(results: str | os.PathLike | list[Record], out: str | os.PathLi
     out : path
         Folder for the report (created if needed). Profiles found in ``out/profiles/*.txt``
         are linked.
+    clock : {"auto", "wall", "cpu"}, default "auto"
+        Which recorded time to report (see :func:`rbmperf.scaling.results.epoch_seconds`).
 
     Returns
     -------
@@ -54,7 +58,7 @@ def write_report(results: str | os.PathLike | list[Record], out: str | os.PathLi
     from .writers import html_report, markdown_report
 
     records = results if isinstance(results, list) else load_records(results)
-    summary = summarize(records)
+    summary = summarize(records, clock=clock)
     if not summary.points:
         raise ValueError("the results hold no measured epoch: nothing to report")
     folder = Path(out)

@@ -14,7 +14,7 @@ def summary_text(summary: Summary) -> str:
         f"{'series':16s} {'dtype':8s} {'N max':>7s} {'median epoch (min–max)':>28s} "
         f"{'× floor':>8s}  {'k [95% CI]':>19s}  verdict"
     )
-    lines = [header, "-" * len(header)]
+    lines = [f"times: {summary.clock} time per epoch", header, "-" * len(header)]
     for name, dtype in summary.series:
         points = [p for p in summary.points if p.name == name and p.dtype == dtype]
         largest = max(points, key=lambda p: p.n)

@@ -98,7 +98,7 @@ def scaling_figure(summary: Summary, path: str | Path) -> Path:
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("N (training samples)")
-    axes.set_ylabel("seconds per epoch (median, min–max)")
+    axes.set_ylabel(f"seconds per epoch, {summary.clock} time (median, min–max)")
     threads = summary.settings.get("threads")
     axes.set_title(f"Epoch time against data size ({threads} BLAS thread(s))")
     axes.grid(True, which="both", alpha=0.2)

@@ -18,8 +18,21 @@ _INTRO = (
     "linear iff the interval lies within [0.85, 1.15] "
     "(see `rbmperf.fit_growth` and docs/measuring.md). "
     "Peers (marked *peer*) are other libraries a user might pick: scikit-learn's "
-    "BernoulliRBM trains by persistent CD without momentum."
+    "BernoulliRBM trains by persistent CD without momentum. {clock_text}"
 )
+
+_CLOCK_TEXT = {
+    "cpu": (
+        "Times are the process's CPU time per epoch (the sweep ran on one thread, where CPU "
+        "time equals wall time on an idle machine but leaves out moments other processes "
+        "held the core); wall times are in the results file too."
+    ),
+    "wall": "Times are wall-clock time per epoch.",
+}
+
+
+def _intro(summary: Summary) -> str:
+    return _INTRO.format(clock_text=_CLOCK_TEXT[summary.clock], **summary.settings)
 
 
 def _sections(summary: Summary) -> list[tuple[str, tables.Table | None, str]]:
@@ -48,7 +61,7 @@ def _footnote(summary: Summary) -> str:
 
 def markdown_report(summary: Summary, profiles: list[str]) -> str:
     """The Markdown report: figures, tables, profiles, machine."""
-    lines = ["# rbmperf scaling report", "", _INTRO.format(**summary.settings), ""]
+    lines = ["# rbmperf scaling report", "", _intro(summary), ""]
     lines += ["![seconds per epoch against N](scaling.png)", ""]
     lines += ["![time per mini-batch as a multiple of the floor](floor.png)", ""]
     for title, table, note in _sections(summary):
@@ -104,7 +117,7 @@ def html_report(summary: Summary, profiles: list[str]) -> str:
         "<title>rbmperf scaling report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>rbmperf scaling report</h1>",
-        f'<p class="intro">{html.escape(_INTRO.format(**summary.settings))}</p>',
+        f'<p class="intro">{html.escape(_intro(summary))}</p>',
         '<img src="scaling.png" alt="seconds per epoch against N">',
         '<img src="floor.png" alt="time per mini-batch as a multiple of the floor">',
     ]

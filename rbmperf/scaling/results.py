@@ -9,7 +9,8 @@ a ``kind``:
 ``compile``  ``name``, ``role``, ``dtype``, ``seconds`` (just-in-time compilation or other
              preparation, never part of an epoch time).
 ``epoch``    ``name``, ``role`` (``backend``, ``floor`` or ``peer``), ``dtype``, ``n``,
-             ``repeat``, ``seconds`` (one epoch), ``n_batches``.
+             ``repeat``, ``seconds`` (wall time of one epoch), ``cpu_seconds`` (CPU time
+             of the process during it), ``threads``, ``n_batches``.
 ``skip``     ``name``, ``role``, ``dtype``, ``n``, ``predicted_seconds``,
              ``budget_seconds``, ``reason``: a point not measured because it was predicted
              to take too long.
@@ -83,6 +84,40 @@ def epoch_key(record: Record) -> tuple:
         int(record["n"]),
         int(record["repeat"]),
     )
+
+
+CLOCKS = ("auto", "wall", "cpu")
+
+
+def epoch_seconds(record: Record, clock: str = "auto") -> float:
+    """The time of an ``epoch`` record by `clock`.
+
+    ``"wall"`` is the elapsed time. ``"cpu"`` is the CPU time the process used (all its
+    threads). ``"auto"`` (the default) takes CPU time for single-threaded sweeps and wall
+    time otherwise: with one thread the two agree on an idle machine, but on a shared one
+    only the wall time includes the moments another process held the core, which is noise
+    about this machine's load, not a cost of the epoch. With several threads CPU time adds
+    the threads up, so wall time is the honest figure.
+    """
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
+    if clock == "auto":
+        clock = "cpu" if record.get("threads") == 1 and "cpu_seconds" in record else "wall"
+    if clock == "cpu":
+        if "cpu_seconds" not in record:
+            raise ValueError("these results hold no CPU times (recorded by an older rbmperf)")
+        return float(record["cpu_seconds"])
+    return float(record["seconds"])
+
+
+def resolved_clock(records: Iterable[Record], clock: str = "auto") -> str:
+    """``"wall"`` or ``"cpu"``: what `clock` means for these epoch records."""
+    if clock != "auto":
+        return clock
+    epochs = [r for r in records if r.get("kind") == "epoch"]
+    if epochs and all(r.get("threads") == 1 and "cpu_seconds" in r for r in epochs):
+        return "cpu"
+    return "wall"
 
 
 def completed_epochs(records: Iterable[Record]) -> set[tuple]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .growth import GrowthFit, fit_growth
-from .results import Record, latest_sweep
+from .results import Record, epoch_seconds, latest_sweep, resolved_clock
 
 ROLE_ORDER = {"floor": 0, "backend": 1, "peer": 2}
 
@@ -70,6 +70,7 @@ class Summary:
     runs: int
     ignored_records: int = 0
     finished: bool = True
+    clock: str = "wall"
     series: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -78,10 +79,11 @@ def series_order(roles: dict[str, str], names: Iterable[tuple[str, str]]) -> lis
     return sorted(set(names), key=lambda s: (ROLE_ORDER.get(roles.get(s[0], ""), 3), s[1], s[0]))
 
 
-def summarize(records: list[Record], *, confidence: float = 0.95) -> Summary:
+def summarize(records: list[Record], *, confidence: float = 0.95, clock: str = "auto") -> Summary:
     """Summarize the most recent sweep in `records` (interrupted or not).
 
-    Records of earlier sweeps are left out and counted in ``ignored_records``.
+    Records of earlier sweeps are left out and counted in ``ignored_records``. `clock`
+    picks wall or CPU time (see :func:`rbmperf.scaling.results.epoch_seconds`).
 
     Raises
     ------
@@ -93,6 +95,7 @@ def summarize(records: list[Record], *, confidence: float = 0.95) -> Summary:
         raise ValueError("no sweep found in these results (no 'run' record)")
     sweep_id, _, finished = last
     mine = [r for r in records if r.get("sweep_id") == sweep_id]
+    clock = resolved_clock(mine, clock)
     runs = [r for r in mine if r["kind"] == "run"]
     epochs: dict[tuple[str, str, int], list[Record]] = defaultdict(list)
     roles: dict[str, str] = {}
@@ -103,7 +106,7 @@ def summarize(records: list[Record], *, confidence: float = 0.95) -> Summary:
             epochs[(record["name"], record["dtype"], int(record["n"]))].append(record)
 
     floor_median = {
-        (dtype, n): float(np.median([r["seconds"] for r in group]))
+        (dtype, n): float(np.median([epoch_seconds(r, clock) for r in group]))
         for (name, dtype, n), group in epochs.items()
         if name == "floor"
     }
@@ -112,7 +115,7 @@ def summarize(records: list[Record], *, confidence: float = 0.95) -> Summary:
         # A resumed point may hold a repeat twice if two runs raced; keep the first of each.
         by_repeat: dict[int, float] = {}
         for r in group:
-            by_repeat.setdefault(int(r["repeat"]), float(r["seconds"]))
+            by_repeat.setdefault(int(r["repeat"]), epoch_seconds(r, clock))
         points.append(
             Point(
                 name=name,
@@ -149,11 +152,15 @@ def summarize(records: list[Record], *, confidence: float = 0.95) -> Summary:
         ignored_records=len(records) - len(mine),
         series=series,
         finished=finished,
+        clock=clock,
     )
 
 
 def growth_fits(
-    points_or_records: Iterable[Point] | Iterable[Record], *, confidence: float = 0.95
+    points_or_records: Iterable[Point] | Iterable[Record],
+    *,
+    confidence: float = 0.95,
+    clock: str = "auto",
 ) -> dict[tuple[str, str], GrowthFit]:
     """Fit the growth of every (name, dtype) series, using every repeat as a point.
 
@@ -163,6 +170,9 @@ def growth_fits(
         :class:`Point` objects, or the records :func:`rbmperf.scaling.sweep.run_sweep`
         returns (only ``epoch`` records are used).
     confidence : float, default 0.95
+    clock : {"auto", "wall", "cpu"}, default "auto"
+        For records only: which time to fit (see
+        :func:`rbmperf.scaling.results.epoch_seconds`); points carry their own.
 
     Returns
     -------
@@ -184,7 +194,7 @@ def growth_fits(
             seconds[(item.name, item.dtype)] += list(item.seconds)
         elif item.get("kind") == "epoch":
             sizes[(item["name"], item["dtype"])].append(item["n"])
-            seconds[(item["name"], item["dtype"])].append(item["seconds"])
+            seconds[(item["name"], item["dtype"])].append(epoch_seconds(item, clock))
     return {
         key: fit_growth(sizes[key], seconds[key], confidence=confidence) for key in sorted(sizes)
     }

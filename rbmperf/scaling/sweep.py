@@ -10,10 +10,12 @@ How a point is measured (the reasons are in ``docs/measuring.md``):
    has measured (:func:`predict_seconds`); a point predicted to take longer than
    `budget_seconds` (all its repeats together) is recorded as ``skip`` with the
    prediction, and so is every larger size of that series. A point that fits the budget
-   only with fewer repeats gets fewer (at least one).
+   only with fewer repeats gets fewer (at least one). A series that has fewer than the
+   4 sizes a growth verdict needs may spend up to twice the budget on its next point.
 4. Repeats are interleaved across runners and dtypes (A B C A B C …), so slow drift of
    the machine hits every series alike. Each timed region is one ``run_epoch`` call on
-   fresh parameters, with the garbage collector paused; nothing else is inside it.
+   fresh parameters, with the garbage collector paused; nothing else is inside it. Both
+   the wall time and the process's CPU time are recorded (see :func:`epoch_seconds`).
 5. Every measurement is appended to the results file the moment it completes. A rerun
    with the same file and settings skips the epochs already there, so an interrupted
    sweep resumes where it stopped.
@@ -33,6 +35,7 @@ import numpy as np
 
 from ..backends import available_backends
 from ..validation import check_data, check_dtype, check_float, check_int
+from .growth import MIN_SIZES
 from .machine import machine_info
 from .peers import get_peer
 from .results import Record, append_record, completed_epochs, latest_sweep, load_records
@@ -45,6 +48,9 @@ DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
 _WARMUP_ROWS = 500
 _PROBE_ABOVE = 2000
 _PROBE_SIZES = (500, 1000)
+# A series with fewer sizes than a growth verdict needs may spend up to this multiple of the
+# budget on its next point, so that a quadratic backend still gets its verdict.
+VERDICT_ALLOWANCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def run_sweep(
     peers: Sequence[str] = (),
     floor: bool = True,
     repeats: int = 3,
-    budget_seconds: float = 20.0,
+    budget_seconds: float = 10.0,
     threads: int = 1,
     batch_size: int = 100,
     n_hidden: int = 300,
@@ -132,9 +138,10 @@ def run_sweep(
         Also time the floor (five matrix products + draws per mini-batch) at every point.
     repeats : int, default 3
         Timed epochs per point, interleaved across series.
-    budget_seconds : float, default 20.0
+    budget_seconds : float, default 10.0
         Most predicted seconds one point (all its repeats) may take; larger points are
-        skipped and recorded with their prediction.
+        skipped and recorded with their prediction. A series with fewer than 4 sizes
+        measured may spend twice this on its next point, so that it gets a verdict.
     threads : int, default 1
         BLAS threads (threadpoolctl) during the sweep.
     batch_size, n_hidden, learning_rate, momentum, seed
@@ -244,6 +251,16 @@ class _Session:
     def is_done(self, name: str, dtype: str, n: int, repeat: int) -> bool:
         return (self.sweep_id, name, dtype, n, repeat) in self.done
 
+    def measured_sizes(self, name: str, dtype: str) -> int:
+        """How many distinct sizes of one series have at least one timed epoch."""
+        return len(
+            {
+                r["n"]
+                for r in self.records
+                if r["kind"] == "epoch" and r["name"] == name and r["dtype"] == dtype
+            }
+        )
+
     def known_points(self, name: str, dtype: str) -> list[tuple[int, float]]:
         """Measured epochs (and probes) of one series, for predicting larger sizes."""
         return [
@@ -278,7 +295,7 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
         runner.setup(X[: min(_WARMUP_ROWS, sizes[0])], epoch_settings)()
         if sizes[0] > _PROBE_ABOVE and not session.known_points(runner.name, dtype):
             for probe_n in _PROBE_SIZES:
-                seconds = _timed_epoch(runner, X[:probe_n], epoch_settings)
+                seconds, _ = _timed_epoch(runner, X[:probe_n], epoch_settings)
                 session.add(
                     {
                         "kind": "probe",
@@ -299,14 +316,17 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 continue
             series_key = (runner.name, dtype)
             predicted = predict_seconds(session.known_points(runner.name, dtype), n)
-            if series_key in gave_up or (predicted is not None and predicted > budget_seconds):
+            limit = budget_seconds
+            if session.measured_sizes(runner.name, dtype) < MIN_SIZES:
+                limit = VERDICT_ALLOWANCE * budget_seconds
+            if series_key in gave_up or (predicted is not None and predicted > limit):
                 gave_up[series_key] = n
-                _record_skip(session, runner, dtype, n, predicted, budget_seconds)
+                _record_skip(session, runner, dtype, n, predicted, limit)
                 _advance(bar, len(todo))
                 continue
             affordable = repeats
             if predicted is not None and predicted > 0:
-                affordable = max(1, min(repeats, math.floor(budget_seconds / predicted)))
+                affordable = max(1, min(repeats, math.floor(limit / predicted)))
             allowed = [r for r in todo if r < affordable]
             _advance(bar, len(todo) - len(allowed))
             planned += [(runner, dtype, r) for r in allowed]
@@ -315,7 +335,7 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
             if bar is not None:
                 bar.set_postfix_str(f"{runner.name} {dtype} N={n}", refresh=False)
             X = datasets[dtype][:n]
-            seconds = _timed_epoch(runner, X, epoch_settings)
+            seconds, cpu_seconds = _timed_epoch(runner, X, epoch_settings)
             session.add(
                 {
                     "kind": "epoch",
@@ -325,13 +345,15 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                     "n": n,
                     "repeat": repeat,
                     "seconds": seconds,
+                    "cpu_seconds": cpu_seconds,
+                    "threads": session.settings.threads,
                     "n_batches": -(-n // epoch_settings.batch_size),
                 }
             )
             _advance(bar, 1)
 
 
-def _timed_epoch(runner: Runner, X: np.ndarray, settings: EpochSettings) -> float:
+def _timed_epoch(runner: Runner, X: np.ndarray, settings: EpochSettings) -> tuple[float, float]:
     epoch = runner.setup(X, settings)
     gc.collect()
     gc.disable()

@@ -321,7 +321,7 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 limit = VERDICT_ALLOWANCE * budget_seconds
             if series_key in gave_up or (predicted is not None and predicted > limit):
                 gave_up[series_key] = n
-                _record_skip(session, runner, dtype, n, predicted, limit)
+                _record_skip(session, runner, dtype, n, predicted, limit, limit > budget_seconds)
                 _advance(bar, len(todo))
                 continue
             affordable = repeats
@@ -363,7 +363,7 @@ def _timed_epoch(runner: Runner, X: np.ndarray, settings: EpochSettings) -> tupl
         gc.enable()
 
 
-def _record_skip(session, runner, dtype, n, predicted, budget_seconds) -> None:
+def _record_skip(session, runner, dtype, n, predicted, budget_seconds, doubled) -> None:
     if (runner.name, dtype, n) in session.skipped:
         return
     session.skipped.add((runner.name, dtype, n))
@@ -380,6 +380,7 @@ def _record_skip(session, runner, dtype, n, predicted, budget_seconds) -> None:
                 "a smaller size was skipped"
                 if predicted is None or predicted <= budget_seconds
                 else f"predicted {predicted:.1f} s per epoch > budget {budget_seconds:g} s"
+                + (" (doubled: fewer than 4 sizes measured)" if doubled else "")
             ),
         }
     )

@@ -99,7 +99,7 @@ def run_epoch(backend, state, X: np.ndarray, rng: np.random.Generator) -> None:
 def epoch_samples(
     backend, sizes: list[int], dtype: str, repeats: int
 ) -> tuple[list[int], list[float]]:
-    """Seconds of one epoch, `repeats` times at each size, sizes interleaved in each repeat.
+    """CPU seconds of one epoch, `repeats` times at each size, interleaved in each repeat.
 
     Returns parallel lists ``(sizes, seconds)`` with one entry per timed epoch: the form
     ``rbmperf.fit_growth`` takes (every repeat is a point). The first, untimed epoch at the
@@ -112,8 +112,9 @@ def epoch_samples(
     for _ in range(repeats):
         for n in sizes:
             X = mnist_like(n, dtype)
-            start = time.perf_counter()
+            # CPU time, robust to other processes' load (see bench_epoch.Epoch.timer).
+            start = time.process_time()
             run_epoch(backend, state, X, rng)
-            seconds.append(time.perf_counter() - start)
+            seconds.append(time.process_time() - start)
             measured_sizes.append(n)
     return measured_sizes, seconds

@@ -143,6 +143,7 @@ def test_write_report_files(tmp_path):
     assert '<span class="linear">linear</span>' in page
     assert 'href="profiles/profile_numpy_float32_N2000.txt"' in page
     assert "Test CPU" in page and "abc123" in page
+    assert "<em>floor</em>" in page and "<code>rbmperf.fit_growth</code>" in page
     markdown = files.markdown.read_text()
     assert "![seconds per epoch against N](scaling.png)" in markdown
     assert "| numpy | float32 | 1.00 | [" in markdown

@@ -121,10 +121,9 @@ def test_a_single_large_size_is_predicted_from_probes(data):
 
 
 def test_fewer_repeats_when_only_some_fit_the_budget(monkeypatch, data):
-    # Fake clock: every epoch takes 1 s. Predictions: N=80 from one size, quadratic: 4 s;
-    # larger sizes: a flat curve extrapolated as linear, 2 s. Until the series has 4 sizes
-    # it may spend 2 × 2.5 s per point: 1 repeat of 4 s, then 2 of 2 s; after that 2.5 s
-    # affords 1 repeat of 2 s.
+    # Fake clock: every epoch takes 1 s. Predictions: N=80 from one size, quadratic: 4 s
+    # (over the 2.5 s budget, within the doubled one of a series short of 4 sizes: one
+    # repeat); larger sizes: a flat curve extrapolated as linear, 2 s: one repeat fits.
     monkeypatch.setattr(sweep_module, "_timed_epoch", lambda runner, X, settings: (1.0, 1.0))
     records = run_sweep(
         ["numpy"],
@@ -136,7 +135,19 @@ def test_fewer_repeats_when_only_some_fit_the_budget(monkeypatch, data):
         **SMALL,
     )
     per_size = Counter(r["n"] for r in epochs(records))
-    assert per_size == {40: 3, 80: 1, 160: 2, 320: 2, 640: 1}
+    assert per_size == {40: 3, 80: 1, 160: 1, 320: 1, 640: 1}
+    # With 4.5 s, two 2 s repeats fit.
+    records = run_sweep(
+        ["numpy"],
+        [40, 80, 160, 320, 640],
+        repeats=3,
+        budget_seconds=4.5,
+        floor=False,
+        data=data,
+        **SMALL,
+    )
+    per_size = Counter(r["n"] for r in epochs(records))
+    assert per_size == {40: 3, 80: 1, 160: 2, 320: 2, 640: 2}
 
 
 def test_a_series_short_of_four_sizes_may_spend_twice_the_budget(monkeypatch, data):

@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--profile-n",
         type=int,
-        default=2000,
+        default=1000,
         help="profile each backend's epoch at this N into OUT/profiles (0: no profiles)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

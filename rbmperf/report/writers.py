@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from ..scaling.summary import Summary
@@ -102,6 +103,13 @@ p.intro { max-width: 60em; }
 """
 
 
+def _inline_markup(text: str) -> str:
+    """Escape `text` and render its Markdown *emphasis* and `code` spans."""
+    escaped = html.escape(text, quote=False)
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    return re.sub(r"\*([^*\s][^*]*)\*", r"<em>\1</em>", escaped)
+
+
 def _html_cell(cell: str) -> str:
     if cell.startswith("**") and cell.endswith("**"):
         word = cell.strip("*")
@@ -117,7 +125,7 @@ def html_report(summary: Summary, profiles: list[str]) -> str:
         "<title>rbmperf scaling report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>rbmperf scaling report</h1>",
-        f'<p class="intro">{html.escape(_intro(summary))}</p>',
+        f'<p class="intro">{_inline_markup(_intro(summary))}</p>',
         '<img src="scaling.png" alt="seconds per epoch against N">',
         '<img src="floor.png" alt="time per mini-batch as a multiple of the floor">',
     ]

@@ -11,7 +11,8 @@ How a point is measured (the reasons are in ``docs/measuring.md``):
    `budget_seconds` (all its repeats together) is recorded as ``skip`` with the
    prediction, and so is every larger size of that series. A point that fits the budget
    only with fewer repeats gets fewer (at least one). A series that has fewer than the
-   4 sizes a growth verdict needs may spend up to twice the budget on its next point.
+   4 sizes a growth verdict needs may spend up to twice the budget on one repeat of its
+   next point.
 4. Repeats are interleaved across runners and dtypes (A B C A B C …), so slow drift of
    the machine hits every series alike. Each timed region is one ``run_epoch`` call on
    fresh parameters, with the garbage collector paused; nothing else is inside it. Both
@@ -326,10 +327,12 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 continue
             affordable = repeats
             if predicted is not None and predicted > 0:
-                affordable = max(1, min(repeats, math.floor(limit / predicted)))
+                # The allowance buys a series its verdict point, not extra repeats.
+                affordable = max(1, min(repeats, math.floor(budget_seconds / predicted)))
             allowed = [r for r in todo if r < affordable]
             _advance(bar, len(todo) - len(allowed))
             planned += [(runner, dtype, r) for r in allowed]
+        gc.collect()
         # Interleave: every series' repeat 0, then every series' repeat 1, ...
         for runner, dtype, repeat in sorted(planned, key=lambda item: item[2]):
             if bar is not None:
@@ -355,7 +358,8 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
 
 def _timed_epoch(runner: Runner, X: np.ndarray, settings: EpochSettings) -> tuple[float, float]:
     epoch = runner.setup(X, settings)
-    gc.collect()
+    # Paused, not collected: a full collection costs ~0.1 s once torch and matplotlib are
+    # loaded, so it runs once per size (in _measure), as timeit does not run it at all.
     gc.disable()
     try:
         return timed(epoch)

@@ -271,9 +271,13 @@ class DBN:
         Returns
         -------
         DBN
-            `self`, with :attr:`rbms` set.
+            `self`, with :attr:`rbms` set and the pre-training entries of :attr:`info`.
         """
-        data = check_data(X, dtype=self.dtype)
+        self._pretrain(check_data(X, dtype=self.dtype), progress)
+        return self
+
+    def _pretrain(self, data: np.ndarray, progress: bool) -> np.ndarray:
+        """Train the RBMs on trusted `data`; return the top layer's hidden probabilities."""
         epochs = self.epochs_for(len(data))["pretrain"]
         self.rbms = []
         seconds: list[float] = []
@@ -296,6 +300,7 @@ class DBN:
             # The next layer learns from this layer's hidden probabilities.
             next_input = rbm.hidden_probabilities(layer_input)
             seconds.append(time.perf_counter() - began)
+            # Reconstruction error on at most 2,000 rows: a check, not a measurement.
             errors.append(rbm.reconstruction_error(layer_input[:2000]))
             self.rbms.append(rbm)
             layer_input = next_input
@@ -308,8 +313,7 @@ class DBN:
                 "reconstruction_errors": errors,
             }
         )
-        self._top_features = layer_input
-        return self
+        return layer_input
 
     def fit(self, X: object, y: object, *, progress: bool = False) -> DBN:
         """Pre-train the RBMs, train the softmax layer, then fine-tune everything.
@@ -338,9 +342,7 @@ class DBN:
         epochs = self.epochs_for(len(data))
         self.info = {"settings": self.settings()}
 
-        self.pretrain(data, progress=progress)
-        top = self._top_features
-        del self._top_features
+        top = self._pretrain(data, progress)
 
         # The deep network starts as copies of the RBMs' forward weights and hidden biases.
         self.weights = [rbm.W.copy() for rbm in self.rbms]

@@ -552,6 +552,8 @@ class DBN:
                 f"model file {name!r} has format version {metadata.get('version')!r}; "
                 f"this rbmperf reads version {_FORMAT_VERSION}"
             )
+        if not isinstance(metadata.get("settings"), dict):
+            raise ValueError(f"model file {name!r} has no training settings in its metadata")
         try:
             model = cls(**metadata["settings"])
             layers = model.layers

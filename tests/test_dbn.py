@@ -289,6 +289,12 @@ def test_load_rejects_bad_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="format version 99"):
         DBN.load(tmp_path / "version.npz")
 
+    del metadata["settings"]
+    metadata["version"] = 1
+    np.savez(tmp_path / "nosettings.npz", **dict(arrays, metadata=np.array(json.dumps(metadata))))
+    with pytest.raises(ValueError, match="no training settings"):
+        DBN.load(tmp_path / "nosettings.npz")
+
     np.savez(tmp_path / "garbled.npz", **dict(arrays, metadata=np.array("{not json")))
     with pytest.raises(ValueError, match="corrupt metadata"):
         DBN.load(tmp_path / "garbled.npz")

@@ -42,7 +42,7 @@ def test_predict_never_assumes_sublinear_growth():
 
 
 def test_predict_from_one_size_assumes_quadratic_and_from_none_gives_none():
-    assert predict_seconds([(100, 1.0), (100, 3.0)], 300) == pytest.approx(2.0 * 9)
+    assert predict_seconds([(100, 1.0), (100, 3.0)], 300) == pytest.approx(1.0 * 9)
     assert predict_seconds([], 300) is None
 
 
@@ -110,8 +110,8 @@ def test_a_single_large_size_is_predicted_from_probes(data):
     # quadratic cost is seen before it can hang the sweep.
     records = run_sweep(["naive"], [4000], repeats=1, budget_seconds=1e-6, data=data, **SMALL)
     probes = [r for r in records if r["kind"] == "probe"]
-    assert {(r["name"], r["n"]) for r in probes} == {
-        (name, n) for name in ("floor", "naive") for n in (500, 1000)
+    assert Counter((r["name"], r["n"]) for r in probes) == {
+        (name, n): 2 for name in ("floor", "naive") for n in (500, 1000, 2000)
     }
     assert not epochs(records)
     assert {(r["name"], r["n"]) for r in records if r["kind"] == "skip"} == {

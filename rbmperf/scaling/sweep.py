@@ -48,7 +48,8 @@ DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
 # prediction (the naive backend at N = 42,000 would take over ten minutes).
 _WARMUP_ROWS = 500
 _PROBE_ABOVE = 2000
-_PROBE_SIZES = (500, 1000)
+_PROBE_SIZES = (500, 1000, 2000)
+_PROBE_REPEATS = 2
 # A series with fewer sizes than a growth verdict needs may spend up to this multiple of the
 # budget on its next point, so that a quadratic backend still gets its verdict.
 VERDICT_ALLOWANCE = 2.0
@@ -83,10 +84,11 @@ class SweepSettings:
 def predict_seconds(points: Sequence[tuple[int, float]], n: int) -> float | None:
     """Predict the seconds of one epoch at size `n` from measured ``(size, seconds)`` points.
 
-    A power law through the (up to) three largest measured sizes, extrapolated from the
-    largest. The exponent is never taken below 1 (extrapolating a flat start would
-    under-predict); with a single size, growth is assumed quadratic, the worst any backend
-    here shows. Returns None with no points.
+    A power law through the fastest time at each of the (up to) three largest measured
+    sizes (the fastest, because another process on the machine only ever adds time),
+    extrapolated from the largest. The exponent is never taken below 1 (extrapolating a
+    flat start would under-predict); with a single size, growth is assumed quadratic, the
+    worst any backend here shows. Returns None with no points.
     """
     if not points:
         return None
@@ -94,13 +96,13 @@ def predict_seconds(points: Sequence[tuple[int, float]], n: int) -> float | None
     for size, seconds in points:
         by_size.setdefault(int(size), []).append(float(seconds))
     sizes = sorted(by_size)[-3:]
-    medians = [float(np.median(by_size[s])) for s in sizes]
+    fastest = [min(by_size[s]) for s in sizes]
     if len(sizes) == 1:
         exponent = 2.0
     else:
-        slope = np.polyfit(np.log(sizes), np.log(np.maximum(medians, 1e-9)), 1)[0]
+        slope = np.polyfit(np.log(sizes), np.log(np.maximum(fastest, 1e-9)), 1)[0]
         exponent = max(float(slope), 1.0)
-    return medians[-1] * (n / sizes[-1]) ** exponent
+    return fastest[-1] * (n / sizes[-1]) ** exponent
 
 
 def run_sweep(
@@ -295,7 +297,7 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
         # Untimed: the first epoch pays for page faults, lazy imports and cache misses.
         runner.setup(X[: min(_WARMUP_ROWS, sizes[0])], epoch_settings)()
         if sizes[0] > _PROBE_ABOVE and not session.known_points(runner.name, dtype):
-            for probe_n in _PROBE_SIZES:
+            for probe_n in [n for n in _PROBE_SIZES for _ in range(_PROBE_REPEATS)]:
                 seconds, _ = _timed_epoch(runner, X[:probe_n], epoch_settings)
                 session.add(
                     {

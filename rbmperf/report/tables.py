@@ -16,6 +16,8 @@ def label(name: str, role: str) -> str:
 
 
 def seconds_text(seconds: float) -> str:
+    if seconds == 0:
+        return "0"
     if seconds >= 1:
         return f"{seconds:.2f} s"
     if seconds >= 1e-3:
@@ -165,6 +167,6 @@ def machine_table(summary: Summary) -> Table:
             "settings",
             ", ".join(f"{k}={v}" for k, v in settings.items() if k != "threads"),
         ],
-        ["sweeps in this file", str(summary.runs)],
+        ["runs in this sweep", str(summary.runs)],
     ]
     return ["", ""], rows

@@ -201,6 +201,32 @@ def test_interrupted_sweep_resumes_without_remeasuring(tmp_path, monkeypatch, da
     assert {r["sweep_id"] for r in again}.isdisjoint({r["sweep_id"] for r in records})
 
 
+def test_a_line_cut_short_by_a_kill_is_dropped_before_resuming(tmp_path, monkeypatch, data):
+    path = tmp_path / "results.jsonl"
+    plan = {"backends": ["numpy"], "sizes": [40, 80], "repeats": 1, "data": data}
+    real = sweep_module._timed_epoch
+    calls = {"count": 0}
+
+    def interrupt_after_two(runner, X, settings):
+        if calls["count"] == 2:
+            raise KeyboardInterrupt
+        calls["count"] += 1
+        return real(runner, X, settings)
+
+    monkeypatch.setattr(sweep_module, "_timed_epoch", interrupt_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(results_path=path, **plan, **SMALL)
+    with open(path, "a") as stream:
+        stream.write('{"kind": "epoch", "na')  # what a SIGKILL mid-write leaves
+    monkeypatch.setattr(sweep_module, "_timed_epoch", real)
+    records = run_sweep(results_path=path, **plan, **SMALL)
+    assert load_records(path) == records
+    assert len(epochs(records)) == 4
+    assert all(
+        line.startswith("{") and line.endswith("}") for line in path.read_text().splitlines()
+    )
+
+
 def test_resume_false_starts_a_new_sweep(tmp_path, monkeypatch, data):
     path = tmp_path / "results.jsonl"
     path.write_text(

@@ -43,6 +43,22 @@ def append_record(path: str | os.PathLike, record: Record) -> None:
         os.fsync(stream.fileno())
 
 
+def drop_partial_line(path: str | os.PathLike) -> bool:
+    """Cut off a last line left incomplete by a killed writer; return whether one was.
+
+    Called before appending, so that a new record never continues a broken line.
+    """
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return False
+    with open(path, "r+b") as stream:
+        stream.truncate(data.rfind(b"\n") + 1)
+    return True
+
+
 def load_records(path: str | os.PathLike) -> list[Record]:
     """Read every complete record of a results file.
 

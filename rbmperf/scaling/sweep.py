@@ -39,7 +39,14 @@ from ..validation import check_data, check_dtype, check_float, check_int
 from .growth import MIN_SIZES
 from .machine import machine_info
 from .peers import get_peer
-from .results import Record, append_record, completed_epochs, latest_sweep, load_records
+from .results import (
+    Record,
+    append_record,
+    completed_epochs,
+    drop_partial_line,
+    latest_sweep,
+    load_records,
+)
 from .runners import BackendRunner, EpochSettings, FloorRunner, Runner, timed
 
 DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
@@ -217,6 +224,8 @@ class _Session:
         self.run_id = uuid.uuid4().hex[:12]
         self.sweep_id = self.run_id
         previous: list[Record] = []
+        if self.path is not None:
+            drop_partial_line(self.path)
         if resume and self.path is not None and self.path.exists():
             records = load_records(self.path)
             last = latest_sweep(records)

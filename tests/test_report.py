@@ -147,6 +147,7 @@ def test_write_report_files(tmp_path):
     markdown = files.markdown.read_text()
     assert "![seconds per epoch against N](scaling.png)" in markdown
     assert "| numpy | float32 | 1.00 | [" in markdown
+    assert "lies within [0.85, 1.15]" in markdown
     assert "| naive | float32 | 16,000 | 25.60 s | 10 s |" in markdown
     assert "[profile_numpy_float32_N2000](profiles/profile_numpy_float32_N2000.txt)" in markdown
     assert "1.20" in markdown  # the floor multiple of numpy

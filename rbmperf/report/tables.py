@@ -26,8 +26,17 @@ def seconds_text(seconds: float) -> str:
 
 
 def verdict_table(summary: Summary) -> Table:
-    """One row per series: exponent, interval, verdict, AIC second opinion, sizes used."""
-    header = ["series", "dtype", "exponent k", "95% CI", "verdict", "AIC best", "sizes used"]
+    """One row per series: exponent, interval, verdict and why, AIC second opinion, sizes."""
+    header = [
+        "series",
+        "dtype",
+        "exponent k",
+        "95% CI",
+        "verdict",
+        "why",
+        "AIC best",
+        "sizes used",
+    ]
     rows = []
     for name, dtype in summary.series:
         fit = summary.fits[(name, dtype)]
@@ -41,6 +50,7 @@ def verdict_table(summary: Summary) -> Table:
                 exponent,
                 interval,
                 f"**{fit.verdict}**",
+                fit.reason,
                 fit.best_model or "n/a",
                 used,
             ]

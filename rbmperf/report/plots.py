@@ -88,9 +88,11 @@ def scaling_figure(summary: Summary, path: str | Path) -> Path:
                 axes.plot(
                     span, anchor * (span / low) ** slope, color="0.6", alpha=0.35, linewidth=1
                 )
+                # Label the line inside the axes, a little short of its right end.
+                where = low * (high / low) ** 0.85
                 axes.annotate(
                     text,
-                    (span[1], anchor * (span[1] / low) ** slope),
+                    (where, anchor * (where / low) ** slope),
                     color="0.5",
                     fontsize=8,
                     alpha=0.7,
@@ -146,12 +148,13 @@ def floor_figure(summary: Summary, path: str | Path) -> Path:
         bar_colors.append(colors[name])
     axes.axhline(1.0, color="0.4", linewidth=1, alpha=0.6)
     axes.annotate(
-        "floor (5 products + draws)",
-        (0.01, 1.0),
+        "floor = 1 (5 products + draws)",
+        (0.99, 1.0),
         xycoords=("axes fraction", "data"),
         fontsize=8,
         color="0.4",
-        va="bottom",
+        ha="right",
+        va="top",
     )
     axes.set_xscale("log")
     axes.set_yscale("log")
@@ -167,6 +170,9 @@ def floor_figure(summary: Summary, path: str | Path) -> Path:
     bars.axvline(1.0, color="0.4", linewidth=1, alpha=0.6)
     if bar_values and max(bar_values) > 20 * min(bar_values):
         bars.set_xscale("log")
+        bars.set_xlim(right=max(bar_values) * 3)  # room for the value labels
+    elif bar_values:
+        bars.set_xlim(0, max(bar_values) * 1.2)
     for position, value in zip(positions, bar_values, strict=True):
         bars.annotate(
             f"{value:.2f}×",

@@ -227,6 +227,24 @@ def test_a_line_cut_short_by_a_kill_is_dropped_before_resuming(tmp_path, monkeyp
     )
 
 
+def test_other_data_is_never_resumed(tmp_path, monkeypatch, data):
+    path = tmp_path / "results.jsonl"
+    real = sweep_module._timed_epoch
+    monkeypatch.setattr(sweep_module, "_timed_epoch", _raise_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(["numpy"], [40], repeats=1, data=data, results_path=path)
+    monkeypatch.setattr(sweep_module, "_timed_epoch", real)
+    first = load_records(path)[0]
+    records = run_sweep(["numpy"], [40], repeats=1, data=data[::-1], results_path=path)
+    assert records[0]["sweep_id"] != first["sweep_id"]
+    assert records[0]["settings"]["data"].startswith("user data 4000x16 sha1:")
+    assert records[0]["settings"]["data"] != first["settings"]["data"]
+
+
+def _raise_interrupt(*args):
+    raise KeyboardInterrupt
+
+
 def test_resume_false_starts_a_new_sweep(tmp_path, monkeypatch, data):
     path = tmp_path / "results.jsonl"
     path.write_text(
@@ -263,6 +281,7 @@ def test_naive_grows_faster_than_numpy():
         ({"sizes": [8000]}, "data has 4000 rows"),
         ({"peers": ["matlab"]}, "unknown peer"),
         ({"backends": [], "peers": []}, "nothing to measure"),
+        ({"momentum": 1.0}, "momentum must be < 1"),
     ],
 )
 def test_bad_input_is_named(kwargs, message, data):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import hashlib
 import math
 import uuid
 from collections.abc import Sequence
@@ -182,6 +183,9 @@ def run_sweep(
     plan = _validated_plan(backends, sizes, dtypes, peers, repeats, budget_seconds, threads)
     names, size_list, dtype_list, peer_list = plan
     budget_seconds = float(budget_seconds)
+    if check_float(momentum, "momentum", minimum=0.0) >= 1.0:
+        raise ValueError(f"momentum must be < 1; got {momentum}")
+    base, data_name = _base_data(data, size_list[-1])
     settings = SweepSettings(
         batch_size=check_int(batch_size, "batch_size", minimum=1),
         n_hidden=check_int(n_hidden, "n_hidden", minimum=1),
@@ -189,13 +193,12 @@ def run_sweep(
         momentum=check_float(momentum, "momentum", minimum=0.0),
         seed=check_int(seed, "seed", minimum=0),
         threads=threads,
-        data="synthetic_mnist(seed=0)" if data is None else "user data",
+        data=data_name,
     )
     runners: list[Runner] = [BackendRunner(name) for name in names]
     runners += [get_peer(name, threads=threads) for name in peer_list]
     if floor:
         runners.insert(0, FloorRunner())
-    base = _base_data(data, size_list[-1])
 
     from threadpoolctl import threadpool_limits
 
@@ -434,18 +437,22 @@ def _validated_plan(backends, sizes, dtypes, peers, repeats, budget_seconds, thr
     return names, size_list, dtype_list, peer_list
 
 
-def _base_data(data: np.ndarray | None, largest: int) -> np.ndarray:
+def _base_data(data: np.ndarray | None, largest: int) -> tuple[np.ndarray, str]:
+    """The rows to slice sizes from, and a name for them (part of the resume key)."""
     if data is None:
         from ..data import synthetic_mnist
 
-        return synthetic_mnist(largest, seed=0, dtype="float64")[0]
+        return synthetic_mnist(largest, seed=0, dtype="float64")[0], "synthetic_mnist(seed=0)"
     checked = check_data(data, dtype=np.float64)
     if checked.shape[0] < largest:
         raise ValueError(
             f"data has {checked.shape[0]} rows but the largest size is {largest}; "
             "give more data or smaller sizes"
         )
-    return checked[:largest]
+    # A digest, so that a sweep is never resumed on different data.
+    digest = hashlib.sha1(checked.tobytes()).hexdigest()[:12]
+    rows, columns = checked.shape
+    return checked[:largest], f"user data {rows}x{columns} sha1:{digest}"
 
 
 def _progress_bar(total: int, enabled: bool):

@@ -74,7 +74,7 @@ def test_logistic_saturates_cleanly(dtype):
 def test_kernels_draw_exactly_the_generators_stream(dtype):
     """The fused RNG path equals the contract path fed with the generator's uniforms.
 
-    `_fill_uniforms_float64` writes the stream at counters 0, 1, ...; the kernels must draw
+    `_FILL_UNIFORMS[dtype]` writes the stream at counters 0, 1, ...; the kernels must draw
     the same values in the contract's order (u_v0, u_h0, u_v1), so one step with uniforms
     drawn inside the kernels is bitwise the step with those uniforms passed in.
     """
@@ -86,11 +86,12 @@ def test_kernels_draw_exactly_the_generators_stream(dtype):
     v0 = rng.random((rows, n_visible)).astype(dtype)
     key = np.uint64(123456789)
 
-    uniforms = [np.empty(shape) for shape in ((rows, n_visible), (rows, n_hidden))]
-    uniforms.append(np.empty((rows, n_visible)))
+    shapes = ((rows, n_visible), (rows, n_hidden), (rows, n_visible))
+    uniforms = [np.empty(shape, dtype=dtype) for shape in shapes]
+    fill = numba_jit._FILL_UNIFORMS[np.dtype(dtype).name]
     counter = np.uint64(0)
     for buffer in uniforms:
-        counter = np.uint64(numba_jit._fill_uniforms_float64(buffer, key, counter))
+        counter = np.uint64(fill(buffer, key, counter))
 
     drawn = Workspace(rows, n_visible, n_hidden, dtype, uniforms=False)
     end = numba_jit._cd1_into(drawn, W, hidden_bias, visible_bias, v0, None, key, np.uint64(0))

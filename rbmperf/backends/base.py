@@ -125,8 +125,8 @@ class Workspace:
         self.dW = np.empty((n_hidden, n_visible), dtype=dtype)
         self.d_hidden_bias = np.empty(n_hidden, dtype=dtype)
         self.d_visible_bias = np.empty(n_visible, dtype=dtype)
-        # float64 column sums of the mini-batch, for backends that accumulate as they go.
-        self.visible_sums = np.empty(n_visible, dtype=np.float64)
+        # Column sums of the mini-batch, for backends that accumulate as they go.
+        self.visible_sums = np.empty(n_visible, dtype=dtype)
 
     @classmethod
     def reuse(

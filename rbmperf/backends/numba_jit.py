@@ -107,6 +107,14 @@ def _float32_from_bits(typingctx, bits):
 
 _F32 = np.float32
 
+if numba.config.DISABLE_JIT:  # pure Python (coverage runs): intrinsics cannot be called
+
+    def _float64_from_bits(bits):
+        return np.int64(bits).view(np.float64)
+
+    def _float32_from_bits(bits):
+        return np.int32(bits).view(np.float32)
+
 
 @numba.njit(**_INLINE)
 def _exp32(z):
@@ -132,7 +140,13 @@ def _logistic32(x):
 
 
 def _logistic(x):
-    """The logistic of `x`, in the arithmetic of `x`'s type (float32 or float64)."""
+    """The logistic of `x`, in the arithmetic of `x`'s type (float32 or float64).
+
+    Compiled code uses the `@overload` below; this body serves ``NUMBA_DISABLE_JIT=1``.
+    """
+    if isinstance(x, np.float32):
+        return _logistic32(x)
+    return _logistic64(np.float64(x))
 
 
 @overload(_logistic, **_INLINE)
@@ -163,7 +177,15 @@ def _unit_float32(bits):
 
 
 def _uniform(uniforms, i, j, key, index, like):
-    """The uniform for ``(i, j)``: ``uniforms[i, j]``, or drawn in `like`'s dtype if None."""
+    """The uniform for ``(i, j)``: ``uniforms[i, j]``, or drawn in `like`'s dtype if None.
+
+    Compiled code uses the `@overload` below; this body serves ``NUMBA_DISABLE_JIT=1``.
+    """
+    if uniforms is not None:
+        return uniforms[i, j]
+    if like.dtype == np.float32:
+        return _unit_float32(_splitmix64(key, index))
+    return _unit_float64(_splitmix64(key, index))
 
 
 @overload(_uniform, **_INLINE)

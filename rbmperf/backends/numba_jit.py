@@ -14,8 +14,8 @@ Two things make those passes fast enough to leave the step at its floor:
   two-part ``ln 2``, a degree-13 Taylor polynomial for ``e**r`` on ``|r| ≤ ln2/2``, and the
   scaling by ``2**n`` built directly in the exponent bits. It is within 3 ulp of the
   correctly rounded ``exp`` (measured over 2·10⁶ arguments) and LLVM turns the loops into
-  SIMD code. The logistic is then evaluated in float64 for both dtypes, so float32 runs
-  sample from probabilities as exact as the float64 ones.
+  SIMD code. float32 runs use :func:`_exp32` (degree 7, float32 constants, 8 lanes a
+  vector): the logistic is within 1.2 ulp of the float64 formula rounded to float32.
 * **Random numbers drawn where they are used.** A counter-based generator (the SplitMix64
   finaliser over a counter, keyed from the numpy Generator passed to
   :meth:`NumbaBackend.run_epoch`) needs no state between values, so each kernel computes
@@ -41,6 +41,8 @@ from .base import Backend, Gradient, TrainingState, Uniforms, Workspace, slice_b
 
 # error_model="numpy": a division need not check for zero, so loops with one vectorise.
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
+# Small helpers are ordinary @njit functions: LLVM inlines them into the kernels. numba's own
+# IR-level inline="always" gave the same machine code but compiled 30-50% slower.
 _INLINE = _JIT
 
 _LOG2_E = 1.4426950408889634

@@ -38,6 +38,7 @@ COMPARE_LIMITS := --benchmark-min-time=0.0005 --benchmark-max-time=1.0 \
 
 compare: $(STAMP)
 	@mkdir -p $(dir $(COMPARE_JSON))
-	$(BENCH_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/benchmarks --benchmark-only \
+	$(BENCH_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/benchmarks/test_compare_backends.py \
+		--benchmark-only \
 		$(COMPARE_LIMITS) --benchmark-json=$(COMPARE_JSON) \
 		--benchmark-columns=min,median,max,rounds --benchmark-sort=name $(ARGS)

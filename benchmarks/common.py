@@ -10,9 +10,9 @@ Everything a benchmark needs is built here, in ``setup``, never inside a timed f
 - :func:`epoch_fixture` returns a fresh training state, the data and a generator: what
   ``Backend.run_epoch`` takes.
 
-BLAS is pinned to one thread here as well as by ``OPENBLAS_NUM_THREADS=1`` in
-``asv.conf.json``, so that ``asv run --python=same`` (which ignores the configured
-environment variables) times the same thing.
+BLAS is pinned to one thread here (threadpoolctl) as well as by ``OPENBLAS_NUM_THREADS=1``
+in ``asv.conf.json``: the pin holds however the suite is started (``asv run
+--python=same`` in any shell, or a benchmark imported by hand).
 """
 
 from __future__ import annotations

@@ -102,7 +102,16 @@ def test_interrupting_bench_and_rerunning_resumes(tmp_path):
         "--repeats", "1", "--budget", "600", "--profile-n", "0",
         "--no-progress", "--out", str(out),
     ]  # fmt: skip
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A job started without job control (as CI runners and nohup may start us) inherits
+    # SIGINT as ignored, and Python then keeps ignoring it: give the child the default
+    # disposition so that it sees Ctrl-C the way a user's terminal delivers it.
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while len(_epochs(results)) < 3 and time.monotonic() < deadline:
         if process.poll() is not None:

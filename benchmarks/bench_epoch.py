@@ -39,3 +39,28 @@ class Epoch:
 
     def peakmem_epoch(self, backend_name: str, n_samples: int) -> None:
         run_epoch(self.backend, self.state, self.X, self.rng)
+
+
+class EpochMemory:
+    """Peak memory of a first epoch beyond the data and the model.
+
+    asv's ``peakmem_*`` is the process's maximum resident size, which includes the
+    interpreter, the imports, numba's compiler and the data. Both benchmarks here share one
+    setup (data, model, compiled backend, no epoch run yet); ``peakmem_data_and_model`` does
+    nothing more, ``peakmem_first_epoch`` runs one epoch, buffers allocated for the first
+    time. Their difference is what an epoch costs beyond the data and the model (an upper
+    bound is not guaranteed: setup's own temporaries can hide a smaller epoch peak).
+    """
+
+    params = (["numpy", "numba"], [16000])
+    param_names = ("backend", "n_samples")
+
+    def setup(self, backend_name: str, n_samples: int) -> None:
+        self.backend = backend_or_skip(backend_name)
+        self.state, self.X, self.rng = epoch_fixture(self.backend, n_samples, "float32")
+
+    def peakmem_data_and_model(self, backend_name: str, n_samples: int) -> None:
+        pass
+
+    def peakmem_first_epoch(self, backend_name: str, n_samples: int) -> None:
+        run_epoch(self.backend, self.state, self.X, self.rng)

@@ -64,14 +64,13 @@ VERDICT_ALLOWANCE = 2.0
 
 
 @dataclass(frozen=True)
-class SweepSettings:
-    """Everything that makes two sweeps' numbers comparable; resuming requires equality."""
+class SweepSettings(EpochSettings):
+    """Everything that makes two sweeps' numbers comparable; resuming requires equality.
 
-    batch_size: int = 100
-    n_hidden: int = 300
-    learning_rate: float = 0.1
-    momentum: float = 0.9
-    seed: int = 0
+    The epoch settings every runner uses, plus what else changes the numbers: the BLAS
+    threads and the data.
+    """
+
     threads: int = 1
     data: str = "synthetic_mnist(seed=0)"
 
@@ -80,13 +79,9 @@ class SweepSettings:
         return ",".join(f"{k}={v}" for k, v in dataclasses.asdict(self).items())
 
     def epoch_settings(self) -> EpochSettings:
-        return EpochSettings(
-            batch_size=self.batch_size,
-            n_hidden=self.n_hidden,
-            learning_rate=self.learning_rate,
-            momentum=self.momentum,
-            seed=self.seed,
-        )
+        """The part of these settings that a runner's epoch uses."""
+        names = [field.name for field in dataclasses.fields(EpochSettings)]
+        return EpochSettings(**{name: getattr(self, name) for name in names})
 
 
 def predict_seconds(points: Sequence[tuple[int, float]], n: int) -> float | None:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import UsageError
+from .report_cmd import add_clock_option
 
 DEFAULT_SIZES = "500,1000,2000,4000,8000,16000"
 QUICK = {"sizes": "500,1000,2000,4000", "repeats": 2, "budget": 8.0}
@@ -64,12 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="profile each backend's epoch at this N into OUT/profiles (0: no profiles)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--clock",
-        choices=("auto", "wall", "cpu"),
-        default="auto",
-        help="time to report: auto = CPU time for 1-thread sweeps, else wall (default auto)",
-    )
+    add_clock_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -87,6 +83,7 @@ def _sizes(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..backends import get_backend
     from ..profiling import profile_epoch, write_profile
     from ..report import write_report
     from ..report.console import summary_text
@@ -103,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     results = Path(args.results) if args.results else out / "results.jsonl"
     backends = _names(args.backends)
+    # Unknown or unavailable backends are refused before anything is printed or created.
+    for name in backends or []:
+        get_backend(name)
 
     print(
         f"rbmperf bench: sizes {', '.join(f'{n:,}' for n in sorted(set(sizes)))}; "

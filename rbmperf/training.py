@@ -9,7 +9,7 @@ import numpy as np
 from .backends import TrainingState, get_backend
 from .backends.base import Backend
 from .model import RBM
-from .validation import check_data, check_dtype, check_float, check_int
+from .validation import check_data, check_dtype, check_float, check_int, check_momentum
 
 # Progress bars estimate the reconstruction error on at most this many rows, so that
 # showing progress costs a small fraction of an epoch.
@@ -92,9 +92,7 @@ def train_rbm(
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
     learning_rate = check_float(learning_rate, "learning_rate", minimum=0.0)
-    momentum = check_float(momentum, "momentum", minimum=0.0)
-    if momentum >= 1.0:
-        raise ValueError(f"momentum must be < 1; got {momentum}")
+    momentum = check_momentum(momentum)
     engine = get_backend(backend)
     data = check_data(X, dtype=dtype)
 

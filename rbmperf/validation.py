@@ -138,3 +138,67 @@ def check_data(
                 f"column {column}: {float(array[row, column]):g})"
             )
     return array
+
+
+def check_momentum(value: object, name: str = "momentum") -> float:
+    """Return `value` as a float momentum in [0, 1).
+
+    A momentum of 1 or more never forgets a past gradient, so the speed grows without bound.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number.
+    ValueError
+        If `value` is not finite, is negative, or is 1 or more.
+
+    Examples
+    --------
+    >>> check_momentum(0.9)
+    0.9
+    """
+    momentum = check_float(value, name, minimum=0.0)
+    if momentum >= 1.0:
+        raise ValueError(f"{name} must be < 1; got {momentum}")
+    return momentum
+
+
+def check_labels(y: object, n_samples: int) -> np.ndarray:
+    """Validate one integer class label per sample and return them as int64.
+
+    Floats that are whole numbers (labels read from a CSV, say) are accepted and converted.
+
+    Parameters
+    ----------
+    y : array_like of shape (n_samples,)
+        Class labels.
+    n_samples : int
+        Rows of the data the labels belong to.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        If `y` is not 1-D or its length differs from `n_samples`.
+    TypeError
+        If `y` holds anything but integers or whole-number floats.
+
+    Examples
+    --------
+    >>> check_labels([3.0, 1.0, 3.0], 3)
+    array([3, 1, 3])
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise ValueError(f"y must be 1-D (one label per sample); got shape {labels.shape}")
+    if len(labels) != n_samples:
+        raise ValueError(f"y has {len(labels):,} labels but X has {n_samples:,} samples")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
+            labels = labels.astype(np.int64)
+        else:
+            raise TypeError(f"y must hold integer class labels; got dtype {labels.dtype}")
+    return labels.astype(np.int64, copy=False)

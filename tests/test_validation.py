@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rbmperf
-from rbmperf.validation import check_data
+from rbmperf.validation import check_data, check_labels, check_momentum
 
 GOOD = np.full((10, 6), 0.5)
 
@@ -96,3 +96,29 @@ def test_check_data_converts_integers_and_keeps_float32():
     assert check_data(np.ones((2, 2), dtype=np.uint8)).dtype == np.float64
     assert check_data(np.ones((2, 2), dtype=np.float32)).dtype == np.float32
     assert check_data(np.ones((2, 2)), dtype=np.dtype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (1.0, ValueError, "momentum must be < 1; got 1.0"),
+        (-0.1, ValueError, "momentum must be >= 0.0"),
+        (float("inf"), ValueError, "momentum must be finite"),
+        ("0.9", TypeError, "momentum must be a real number"),
+    ],
+)
+def test_check_momentum_rejects_values_outside_zero_to_one(value, error, message):
+    with pytest.raises(error, match=message):
+        check_momentum(value)
+    assert check_momentum(0) == 0.0
+
+
+def test_check_labels_accepts_whole_floats_and_names_the_problem():
+    np.testing.assert_array_equal(check_labels(np.array([2.0, 0.0]), 2), [2, 0])
+    assert check_labels([1, 2], 2).dtype == np.int64
+    with pytest.raises(ValueError, match=r"y must be 1-D .* got shape \(2, 1\)"):
+        check_labels(np.zeros((2, 1)), 2)
+    with pytest.raises(ValueError, match="y has 1 labels but X has 2 samples"):
+        check_labels([1], 2)
+    with pytest.raises(TypeError, match="integer class labels; got dtype float64"):
+        check_labels([0.5, 1.0], 2)

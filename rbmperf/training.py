@@ -9,6 +9,7 @@ import numpy as np
 from .backends import TrainingState, get_backend
 from .backends.base import Backend
 from .model import RBM
+from .progress import progress_bar
 from .validation import check_data, check_dtype, check_float, check_int, check_momentum
 
 # Progress bars estimate the reconstruction error on at most this many rows, so that
@@ -44,7 +45,7 @@ def train_rbm(
     """Train a binary RBM on `X` with CD-1 and momentum mini-batch gradient descent.
 
     Mini-batches are taken in data order (no shuffling), the last partial batch kept. After
-    each mini-batch every parameter is updated with the seed's momentum rule:
+    each mini-batch every parameter is updated with the blog's momentum rule:
     ``speed = momentum * speed + gradient; param += learning_rate * speed``.
 
     Parameters
@@ -104,7 +105,7 @@ def train_rbm(
     prepare_seconds = engine.prepare(dtype)
 
     epoch_seconds: list[float] = []
-    bar = _progress_bar(epochs, engine.name) if progress else None
+    bar = progress_bar(epochs, f"RBM ({engine.name})", enabled=progress)
     for _ in range(epochs):
         began = time.perf_counter()
         engine.run_epoch(state, data, batch_size, learning_rate, momentum, rng)
@@ -129,9 +130,3 @@ def train_rbm(
         "prepare_seconds": prepare_seconds,
     }
     return RBM(state.W, state.hidden_bias, state.visible_bias, info=info)
-
-
-def _progress_bar(total: int, label: str):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=f"RBM ({label})", unit="epoch", leave=True)

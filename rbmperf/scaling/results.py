@@ -31,12 +31,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..jsonvalues import to_jsonable
+
 Record = dict[str, Any]
 
 
 def append_record(path: str | os.PathLike, record: Record) -> None:
     """Append `record` as one JSON line to `path` and push it to disk before returning."""
-    line = json.dumps(record, sort_keys=True, allow_nan=True, default=_jsonable)
+    line = json.dumps(to_jsonable(record), sort_keys=True, allow_nan=True)
     with open(path, "a", encoding="utf-8") as stream:
         stream.write(line + "\n")
         stream.flush()
@@ -151,10 +153,3 @@ def latest_sweep(records: list[Record]) -> tuple[str, str, bool] | None:
             )
             return sweep_id, record["settings_key"], finished
     return None
-
-
-def _jsonable(value: Any) -> Any:
-    # numpy scalars and paths, which json cannot write by itself.
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)

@@ -32,20 +32,26 @@ def logistic(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
+def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Row-wise softmax of `z` (samples × classes), shifted by the row maximum for stability.
+
+    After the shift every exponent is at most 0, so exp cannot overflow and each row's sum is
+    at least 1.
 
     Parameters
     ----------
     z : ndarray of shape (n_samples, n_classes)
-        Class scores.
+        Class scores, float32 or float64.
+    out : ndarray, optional
+        Where to write the result (may be `z` itself, which spares an allocation per call in
+        a training loop).
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes)
-        Rows that sum to 1.
+        Rows that sum to 1, same dtype as `z`.
     """
-    shifted = z - z.max(axis=1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    return shifted
+    out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out

@@ -11,8 +11,10 @@ from conftest import structured_data
 from threadpoolctl import threadpool_limits
 
 import rbmperf
+from rbmperf.activations import softmax
 from rbmperf.data import load_digits
-from rbmperf.dbn import DBN, _gradient_descent, default_epochs
+from rbmperf.dbn import DBN, DeepNetwork, default_epochs
+from rbmperf.dbn.backprop import gradient_descent
 
 
 def _tiny_labelled(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -35,8 +37,8 @@ def _small_model(**kwargs) -> DBN:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_default_epochs_follow_the_seed_and_scale_with_data_size() -> None:
-    # The seed's own size gets the seed's counts; so does anything larger.
+def test_default_epochs_follow_the_blog_and_scale_with_data_size() -> None:
+    # The blog's own size gets the blog's counts; so does anything larger.
     assert default_epochs(30, 42_000) == 30
     assert default_epochs(10, 42_000) == 10
     assert default_epochs(30, 60_000) == 30
@@ -89,6 +91,27 @@ def test_public_name_is_exported_lazily() -> None:
     assert rbmperf.DBN is DBN
 
 
+def test_settings_are_plain_values_and_repr_is_short() -> None:
+    model = DBN([20, 10], dtype=np.float32, finetune_epochs=4)
+    assert model.settings() == {
+        "layers": [20, 10],
+        "backend": "numpy",
+        "dtype": "float32",
+        "seed": 0,
+        "batch_size": 100,
+        "pretrain_epochs": None,
+        "softmax_epochs": None,
+        "finetune_epochs": 4,
+        "pretrain_learning_rate": 0.1,
+        "softmax_learning_rate": 0.1,
+        "finetune_learning_rate": 0.1,
+        "momentum": 0.9,
+    }
+    assert repr(model) == "DBN(layers=(20, 10), backend='numpy', dtype='float32', seed=0)"
+    assert model.rbms == [] and model.weights == [] and model.output_weights is None
+    assert model.info == {} and DBN().info is not model.info
+
+
 # ---------------------------------------------------------------------------------------------
 # Pre-training
 # ---------------------------------------------------------------------------------------------
@@ -136,19 +159,15 @@ def test_backprop_gradient_matches_finite_differences() -> None:
     output_bias = rng.normal(0, 0.1, 3)
     params = [*weights, *biases, output_weights, output_bias]
     before = [p.copy() for p in params]
-    _gradient_descent(
+    gradient_descent(
         X,
         targets,
-        weights,
-        biases,
-        output_weights,
-        output_bias,
+        DeepNetwork(weights, biases, output_weights, output_bias),
         epochs=1,
         batch_size=7,
         learning_rate=1.0,
         momentum=0.0,
         rng=np.random.default_rng(0),
-        label=None,
     )
     step = 1e-6
     for original, updated in zip(before, params, strict=True):
@@ -183,6 +202,13 @@ def test_fit_learns_and_fine_tuning_lowers_the_loss() -> None:
     assert not np.array_equal(model.rbms[0].W, model.weights[0])
     for key in ("pretrain_seconds", "softmax_seconds", "finetune_seconds", "total_seconds"):
         assert key in model.info
+
+
+def test_softmax_in_place_keeps_the_models_dtype() -> None:
+    scores = np.array([[300.0, 0.0], [1.0, 1.0]], dtype=np.float32)
+    probabilities = softmax(scores, out=scores)
+    assert probabilities is scores and scores.dtype == np.float32
+    np.testing.assert_allclose(scores, [[1.0, 0.0], [0.5, 0.5]])
 
 
 def test_float32_stays_float32() -> None:

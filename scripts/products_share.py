@@ -1,8 +1,9 @@
 """How much of the CD-1 floor the matrix products alone take (V=784, H=300, B=100).
 
-The floor is the five products plus numpy-Generator draws; "products" is the four GEMMs a
-backend with fused outer products must do. Their ratio bounds any backend's floor multiple
-from below. Run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE overrides:
+The floor is the five products plus numpy-Generator draws (``rbmperf.scaling.floor``'s
+``floor_step``, the one ``rbmperf bench`` times); "products" is the four GEMMs a backend
+with fused outer products must do (``products_step``). Their ratio bounds any backend's
+floor multiple from below. Run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE overrides:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python scripts/products_share.py
 """
@@ -12,6 +13,11 @@ import time
 import numpy as np
 import threadpoolctl
 
+from rbmperf.data import synthetic_mnist
+from rbmperf.scaling.floor import FloorBuffers, ProductBuffers, floor_step, products_step
+from rbmperf.scaling.timing import interleaved_order
+from rbmperf.training import initial_rbm
+
 N_VISIBLE, N_HIDDEN, BATCH = 784, 300, 100
 CALLS, REPEATS = 50, 15
 
@@ -19,39 +25,20 @@ CALLS, REPEATS = 50, 15
 def measure(dtype: str) -> tuple[float, float]:
     """Median seconds of one floor step and of the products alone, interleaved."""
     rng = np.random.default_rng(0)
-    W = (0.01 * rng.standard_normal((N_HIDDEN, N_VISIBLE))).astype(dtype)
-    v = (rng.random((BATCH, N_VISIBLE)) < 0.2).astype(dtype)
-    hidden = np.empty((BATCH, N_HIDDEN), dtype)
-    visible = np.empty((BATCH, N_VISIBLE), dtype)
-    hidden_again = np.empty((BATCH, N_HIDDEN), dtype)
-    dW = np.empty((N_HIDDEN, N_VISIBLE), dtype)
-    left = np.zeros((2 * BATCH, N_HIDDEN), dtype)
-    right = np.zeros((2 * BATCH, N_VISIBLE), dtype)
-    uniforms = [np.empty((BATCH, n), dtype) for n in (N_VISIBLE, N_HIDDEN, N_VISIBLE)]
-
-    def up_down_up() -> None:
-        np.matmul(v, W.T, out=hidden)
-        np.matmul(hidden, W, out=visible)
-        np.matmul(visible, W.T, out=hidden_again)
-
-    def floor() -> None:
-        up_down_up()
-        np.matmul(hidden.T, v, out=dW)
-        np.matmul(hidden_again.T, visible, out=dW)
-        for buffer in uniforms:
-            rng.random(out=buffer, dtype=dtype)
-
-    def products_fused() -> None:
-        up_down_up()
-        np.matmul(left.T, right, out=dW)
-
-    seconds: dict[str, list[float]] = {"floor": [], "products": []}
-    for _ in range(REPEATS):
-        for name, step in (("floor", floor), ("products", products_fused)):
-            start = time.process_time()
-            for _ in range(CALLS):
-                step()
-            seconds[name].append((time.process_time() - start) / CALLS)
+    W = initial_rbm(N_VISIBLE, N_HIDDEN, dtype=dtype).W
+    batch = synthetic_mnist(BATCH, seed=0, dtype=dtype)[0]
+    floor_buffers = FloorBuffers(BATCH, N_VISIBLE, N_HIDDEN, np.dtype(dtype))
+    product_buffers = ProductBuffers(BATCH, N_VISIBLE, N_HIDDEN, np.dtype(dtype))
+    steps = {
+        "floor": lambda: floor_step(W, batch, rng, floor_buffers),
+        "products": lambda: products_step(W, batch, product_buffers),
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in steps}
+    for name, _ in interleaved_order(dict.fromkeys(steps, REPEATS)):
+        start = time.process_time()
+        for _ in range(CALLS):
+            steps[name]()
+        seconds[name].append((time.process_time() - start) / CALLS)
     return float(np.median(seconds["floor"])), float(np.median(seconds["products"]))
 
 

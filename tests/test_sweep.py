@@ -124,7 +124,7 @@ def test_fewer_repeats_when_only_some_fit_the_budget(monkeypatch, data):
     # Fake clock: every epoch takes 1 s. Predictions: N=80 from one size, quadratic: 4 s
     # (over the 2.5 s budget, within the doubled one of a series short of 4 sizes: one
     # repeat); larger sizes: a flat curve extrapolated as linear, 2 s: one repeat fits.
-    monkeypatch.setattr(sweep_module, "_timed_epoch", lambda runner, X, settings: (1.0, 1.0))
+    monkeypatch.setattr(sweep_module, "timed_epoch", lambda runner, X, settings: (1.0, 1.0))
     records = run_sweep(
         ["numpy"],
         [40, 80, 160, 320, 640],
@@ -157,7 +157,7 @@ def test_a_series_short_of_four_sizes_may_spend_twice_the_budget(monkeypatch, da
         seconds = (X.shape[0] / 40) ** 2
         return seconds, seconds
 
-    monkeypatch.setattr(sweep_module, "_timed_epoch", quadratic)
+    monkeypatch.setattr(sweep_module, "timed_epoch", quadratic)
     records = run_sweep(
         ["naive"], [40, 80, 160, 320], repeats=2, budget_seconds=10, floor=False, data=data
     )
@@ -169,7 +169,7 @@ def test_a_series_short_of_four_sizes_may_spend_twice_the_budget(monkeypatch, da
 
 def test_interrupted_sweep_resumes_without_remeasuring(tmp_path, monkeypatch, data):
     path = tmp_path / "results.jsonl"
-    real = sweep_module._timed_epoch
+    real = sweep_module.timed_epoch
     calls = {"count": 0}
 
     def interrupt_after_five(runner, X, settings):
@@ -179,14 +179,14 @@ def test_interrupted_sweep_resumes_without_remeasuring(tmp_path, monkeypatch, da
         return real(runner, X, settings)
 
     plan = {"backends": ["numpy"], "sizes": [40, 80, 160, 320], "repeats": 2, "data": data}
-    monkeypatch.setattr(sweep_module, "_timed_epoch", interrupt_after_five)
+    monkeypatch.setattr(sweep_module, "timed_epoch", interrupt_after_five)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(results_path=path, **plan, **SMALL)
     kept = load_records(path)
     assert len(epochs(kept)) == 5
     assert not any(r["kind"] == "finished" for r in kept)
 
-    monkeypatch.setattr(sweep_module, "_timed_epoch", real)
+    monkeypatch.setattr(sweep_module, "timed_epoch", real)
     records = run_sweep(results_path=path, **plan, **SMALL)
     keys = [epoch_key(r) for r in epochs(records)]
     assert len(keys) == len(set(keys)) == 2 * 4 * 2  # floor + numpy, 4 sizes, 2 repeats
@@ -204,7 +204,7 @@ def test_interrupted_sweep_resumes_without_remeasuring(tmp_path, monkeypatch, da
 def test_a_line_cut_short_by_a_kill_is_dropped_before_resuming(tmp_path, monkeypatch, data):
     path = tmp_path / "results.jsonl"
     plan = {"backends": ["numpy"], "sizes": [40, 80], "repeats": 1, "data": data}
-    real = sweep_module._timed_epoch
+    real = sweep_module.timed_epoch
     calls = {"count": 0}
 
     def interrupt_after_two(runner, X, settings):
@@ -213,12 +213,12 @@ def test_a_line_cut_short_by_a_kill_is_dropped_before_resuming(tmp_path, monkeyp
         calls["count"] += 1
         return real(runner, X, settings)
 
-    monkeypatch.setattr(sweep_module, "_timed_epoch", interrupt_after_two)
+    monkeypatch.setattr(sweep_module, "timed_epoch", interrupt_after_two)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(results_path=path, **plan, **SMALL)
     with open(path, "a") as stream:
         stream.write('{"kind": "epoch", "na')  # what a SIGKILL mid-write leaves
-    monkeypatch.setattr(sweep_module, "_timed_epoch", real)
+    monkeypatch.setattr(sweep_module, "timed_epoch", real)
     records = run_sweep(results_path=path, **plan, **SMALL)
     assert load_records(path) == records
     assert len(epochs(records)) == 4
@@ -229,11 +229,11 @@ def test_a_line_cut_short_by_a_kill_is_dropped_before_resuming(tmp_path, monkeyp
 
 def test_other_data_is_never_resumed(tmp_path, monkeypatch, data):
     path = tmp_path / "results.jsonl"
-    real = sweep_module._timed_epoch
-    monkeypatch.setattr(sweep_module, "_timed_epoch", _raise_interrupt)
+    real = sweep_module.timed_epoch
+    monkeypatch.setattr(sweep_module, "timed_epoch", _raise_interrupt)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(["numpy"], [40], repeats=1, data=data, results_path=path)
-    monkeypatch.setattr(sweep_module, "_timed_epoch", real)
+    monkeypatch.setattr(sweep_module, "timed_epoch", real)
     first = load_records(path)[0]
     records = run_sweep(["numpy"], [40], repeats=1, data=data[::-1], results_path=path)
     assert records[0]["sweep_id"] != first["sweep_id"]

@@ -84,7 +84,7 @@ def _sizes(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     from ..backends import get_backend
-    from ..profiling import profile_epoch, write_profile
+    from ..scaling.profiling import profile_epoch, write_profile
     from ..report import write_report
     from ..report.console import summary_text
     from ..scaling.peers import available_peers

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..profiling import profile_epoch, write_profile
+    from ..scaling.profiling import profile_epoch, write_profile
 
     result = profile_epoch(
         args.backend,

@@ -10,10 +10,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..scaling.profiling import PROFILE_FOLDER
 from ..scaling.results import Record, load_records
 from ..scaling.summary import Summary, summarize
-
-PROFILE_FOLDER = "profiles"
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,31 @@ def floor_epoch(
     for start in range(0, X.shape[0], batch_size):
         floor_step(W, X[start : start + batch_size], rng, buffers)
     return buffers
+
+
+class ProductBuffers:
+    """Inputs and outputs of :func:`products_step`: the four GEMMs of a fused CD-1 step."""
+
+    def __init__(self, batch_size: int, n_visible: int, n_hidden: int, dtype: np.dtype):
+        self.key = (batch_size, n_visible, n_hidden, np.dtype(dtype))
+        self.hidden = np.empty((batch_size, n_hidden), dtype=dtype)
+        self.visible = np.empty((batch_size, n_visible), dtype=dtype)
+        self.hidden_again = np.empty((batch_size, n_hidden), dtype=dtype)
+        # Both outer products as one GEMM over stacked [h0; -h1] and [v0; v1] rows.
+        self.left = np.zeros((2 * batch_size, n_hidden), dtype=dtype)
+        self.right = np.zeros((2 * batch_size, n_visible), dtype=dtype)
+        self.gradient = np.empty((n_hidden, n_visible), dtype=dtype)
+
+
+def products_step(W: np.ndarray, batch: np.ndarray, buffers: ProductBuffers) -> None:
+    """The matrix products alone, with both outer products fused into one call.
+
+    No draws, no logistic, no update: what a backend that fuses the outer products cannot
+    avoid, so ``products_step`` time / ``floor_step`` time bounds any backend's floor
+    multiple from below (``scripts/products_share.py``).
+    """
+    rows = batch.shape[0]
+    np.matmul(batch, W.T, out=buffers.hidden[:rows])
+    np.matmul(buffers.hidden[:rows], W, out=buffers.visible[:rows])
+    np.matmul(buffers.visible[:rows], W.T, out=buffers.hidden_again[:rows])
+    np.matmul(buffers.left.T, buffers.right, out=buffers.gradient)

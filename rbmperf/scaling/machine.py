@@ -61,6 +61,25 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def blas_description() -> str:
+    """One line naming the CPU and each BLAS pool in force: what to print beside a figure.
+
+    Examples
+    --------
+    >>> "threads" in blas_description()
+    True
+    """
+    from threadpoolctl import threadpool_info
+
+    pools = [
+        f"{pool.get('internal_api')} {pool.get('version')} {pool.get('architecture')}, "
+        f"{pool.get('num_threads')} threads"
+        for pool in threadpool_info()
+        if pool.get("user_api") == "blas"
+    ]
+    return f"{cpu_model()}; " + ("; ".join(pools) or "no BLAS pool found")
+
+
 def machine_info() -> dict[str, Any]:
     """Describe this machine and its software, for the results file.
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .runners import EpochSettings, Runner
+from .timing import EpochSettings, Runner
 
 
 class SklearnPeer(Runner):

@@ -48,13 +48,21 @@ from .results import (
     latest_sweep,
     load_records,
 )
-from .runners import BackendRunner, EpochSettings, FloorRunner, Runner, timed
+from .timing import (
+    WARMUP_ROWS,
+    BackendRunner,
+    EpochSettings,
+    FloorRunner,
+    Runner,
+    interleaved_order,
+    prepare_runner,
+    timed_epoch,
+)
 
 DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
-# Warm-up epochs run on this many rows at most; sweeps whose first size is larger than
-# _PROBE_ABOVE first time small probe epochs, so that even a single huge size gets a cost
-# prediction (the naive backend at N = 42,000 would take over ten minutes).
-_WARMUP_ROWS = 500
+# Sweeps whose first size is larger than _PROBE_ABOVE first time small probe epochs, so
+# that even a single huge size gets a cost prediction (the naive backend at N = 42,000
+# would take over ten minutes).
 _PROBE_ABOVE = 2000
 _PROBE_SIZES = (500, 1000, 2000)
 _PROBE_REPEATS = 2
@@ -290,7 +298,10 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
     for runner, dtype in series:
         if (runner.name, dtype) not in pending:
             continue
-        compile_seconds = runner.prepare(np.dtype(dtype))
+        X = datasets[dtype]
+        compile_seconds = prepare_runner(
+            runner, dtype, X[: min(WARMUP_ROWS, sizes[0])], epoch_settings
+        )
         session.add(
             {
                 "kind": "compile",
@@ -300,12 +311,9 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 "seconds": compile_seconds,
             }
         )
-        X = datasets[dtype]
-        # Untimed: the first epoch pays for page faults, lazy imports and cache misses.
-        runner.setup(X[: min(_WARMUP_ROWS, sizes[0])], epoch_settings)()
         if sizes[0] > _PROBE_ABOVE and not session.known_points(runner.name, dtype):
             for probe_n in [n for n in _PROBE_SIZES for _ in range(_PROBE_REPEATS)]:
-                seconds, _ = _timed_epoch(runner, X[:probe_n], epoch_settings)
+                seconds, _ = timed_epoch(runner, X[:probe_n], epoch_settings)
                 session.add(
                     {
                         "kind": "probe",
@@ -319,7 +327,7 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
 
     gave_up: dict[tuple[str, str], float] = {}
     for n in sizes:
-        planned: list[tuple[Runner, str, int]] = []
+        planned: dict[tuple[Runner, str], list[int]] = {}
         for runner, dtype in series:
             todo = [r for r in range(repeats) if not session.is_done(runner.name, dtype, n, r)]
             if not todo:
@@ -340,14 +348,16 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 affordable = max(1, min(repeats, math.floor(budget_seconds / predicted)))
             allowed = [r for r in todo if r < affordable]
             _advance(bar, len(todo) - len(allowed))
-            planned += [(runner, dtype, r) for r in allowed]
+            if allowed:
+                planned[(runner, dtype)] = allowed
         gc.collect()
-        # Interleave: every series' repeat 0, then every series' repeat 1, ...
-        for runner, dtype, repeat in sorted(planned, key=lambda item: item[2]):
+        counts = {series_key: len(allowed) for series_key, allowed in planned.items()}
+        for (runner, dtype), index in interleaved_order(counts):
+            repeat = planned[(runner, dtype)][index]
             if bar is not None:
                 bar.set_postfix_str(f"{runner.name} {dtype} N={n}", refresh=False)
             X = datasets[dtype][:n]
-            seconds, cpu_seconds = _timed_epoch(runner, X, epoch_settings)
+            seconds, cpu_seconds = timed_epoch(runner, X, epoch_settings)
             session.add(
                 {
                     "kind": "epoch",
@@ -363,17 +373,6 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 }
             )
             _advance(bar, 1)
-
-
-def _timed_epoch(runner: Runner, X: np.ndarray, settings: EpochSettings) -> tuple[float, float]:
-    epoch = runner.setup(X, settings)
-    # Paused, not collected: a full collection costs ~0.1 s once torch and matplotlib are
-    # loaded, so it runs once per size (in _measure), as timeit does not run it at all.
-    gc.disable()
-    try:
-        return timed(epoch)
-    finally:
-        gc.enable()
 
 
 def _record_skip(session, runner, dtype, n, predicted, budget_seconds, doubled) -> None:
@@ -393,7 +392,7 @@ def _record_skip(session, runner, dtype, n, predicted, budget_seconds, doubled) 
                 "a smaller size was skipped"
                 if predicted is None or predicted <= budget_seconds
                 else f"predicted {predicted:.1f} s per epoch > budget {budget_seconds:g} s"
-                + (" (doubled: fewer than 4 sizes measured)" if doubled else "")
+                + (f" (doubled: fewer than {MIN_SIZES} sizes measured)" if doubled else "")
             ),
         }
     )

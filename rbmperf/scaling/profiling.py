@@ -16,9 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import check_dtype, check_int
+from ..validation import check_data, check_dtype, check_int
+from .timing import EpochSettings, as_runner, prepare_runner
 
 _SORT_KEYS = ("tottime", "cumulative", "ncalls")
+# Sub-folder of a report folder that holds the profile tables (the report links them).
+PROFILE_FOLDER = "profiles"
 
 
 @dataclass(frozen=True)
@@ -95,9 +98,7 @@ def profile_epoch(
     """
     from threadpoolctl import threadpool_limits
 
-    from .scaling.peers import get_peer, peer_names
-    from .scaling.runners import BackendRunner, EpochSettings
-    from .validation import check_data
+    from .peers import get_peer, peer_names
 
     n = check_int(n, "n", minimum=1)
     limit = check_int(limit, "limit", minimum=1)
@@ -105,11 +106,9 @@ def profile_epoch(
     dtype = check_dtype(dtype)
     if sort not in _SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(_SORT_KEYS)}; got {sort!r}")
-    runner = (
-        get_peer(backend, threads=threads) if backend in peer_names() else BackendRunner(backend)
-    )
+    runner = get_peer(backend, threads=threads) if backend in peer_names() else as_runner(backend)
     if data is None:
-        from .data import synthetic_mnist
+        from ..data import synthetic_mnist
 
         X = synthetic_mnist(n, seed=0, dtype=dtype)[0]
     else:
@@ -119,8 +118,7 @@ def profile_epoch(
         X = np.ascontiguousarray(X[:n])
     settings = EpochSettings(batch_size=batch_size, n_hidden=n_hidden, seed=seed)
     with threadpool_limits(limits=threads, user_api="blas"):
-        runner.prepare(dtype)
-        runner.setup(X[: min(n, 500)], settings)()  # warm-up, not profiled
+        prepare_runner(runner, dtype, X, settings)  # compile and warm up, not profiled
         epoch = runner.setup(X, settings)
         profiler = cProfile.Profile()
         began = time.perf_counter()
@@ -152,8 +150,6 @@ def profile_epoch(
 
 def write_profile(result: ProfileResult, folder: str | os.PathLike) -> Path:
     """Write `result`'s table to ``folder/profiles/<name>.txt`` (the report links it)."""
-    from .report import PROFILE_FOLDER
-
     target = Path(folder) / PROFILE_FOLDER
     target.mkdir(parents=True, exist_ok=True)
     path = target / result.filename()

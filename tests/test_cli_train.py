@@ -83,7 +83,7 @@ def test_train_from_idx_files_with_progress_and_baseline(
         (["--test-fraction", "1.5"], "--test-fraction must lie strictly between 0 and 1"),
         (["--data", "/nonexistent/train.csv"], "does not exist"),
         (["--data", "/nonexistent/images.idx"], "images file '/nonexistent/images.idx'"),
-        (["--data", "digits", "--labels", "x.idx"], "--labels only goes with an IDX"),
+        (["--data", "digits", "--labels", "x.idx"], "a labels file only goes with an IDX"),
         (["--batch-size", "0"], "batch_size must be >= 1"),
         (["--threads", "0"], "--threads must be >= 1"),
     ],

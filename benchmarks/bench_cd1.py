@@ -6,13 +6,20 @@ import time
 
 import numpy as np
 
-from .common import BATCH_SIZE, DATA_SEED, backend_or_skip, initial_parameters, mnist_like
+from .common import (
+    BATCH_SIZE,
+    DATA_SEED,
+    backend_names,
+    backend_or_skip,
+    initial_parameters,
+    mnist_like,
+)
 
 
 class CD1Step:
     """``Backend.cd1`` on one mini-batch: V = 784, H = 300, B = 100."""
 
-    params = (["naive", "numpy", "numba"], ["float32", "float64"])
+    params = (backend_names(), ["float32", "float64"])
     param_names = ("backend", "dtype")
     repeat = (3, 10, 4.0)
     # CPU time, for the same reason as bench_epoch.Epoch.

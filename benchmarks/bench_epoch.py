@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .common import backend_or_skip, epoch_fixture, run_epoch
+from .common import backend_names, backend_or_skip, epoch_fixture, run_epoch
 
 # The naive backend reproduces the seed's O(N²) epoch: keep it to sizes it finishes in
 # about a second (N = 4,000 already takes several).
@@ -14,7 +14,7 @@ NAIVE_MAX_SAMPLES = 1000
 class Epoch:
     """One epoch of CD-1 training, V = 784, H = 300, B = 100, float32."""
 
-    params = (["naive", "numpy", "numba"], [1000, 4000, 16000])
+    params = (backend_names(), [1000, 4000, 16000])
     param_names = ("backend", "n_samples")
     # An epoch is long enough to time on its own; warm-up happens in setup.
     number = 1
@@ -52,7 +52,7 @@ class EpochMemory:
     bound is not guaranteed: setup's own temporaries can hide a smaller epoch peak).
     """
 
-    params = (["numpy", "numba"], [16000])
+    params = ([name for name in backend_names() if name != "naive"], [16000])
     param_names = ("backend", "n_samples")
 
     def setup(self, backend_name: str, n_samples: int) -> None:

@@ -5,10 +5,17 @@ Everything a benchmark needs is built here, in ``setup``, never inside a timed f
 - :func:`mnist_like` draws the data once per process from a fixed seed, *with numpy only*,
   so every commit in the history is timed on exactly the same numbers (the package's own
   data generator may change between commits; the input of a benchmark must not).
-- :func:`backend_or_skip` turns "this backend does not exist at this commit / here" into
-  ``NotImplementedError``, which asv reports as a skipped benchmark rather than a failure.
+- :func:`backend_names` takes the backend names from rbmperf's registry, so a new backend
+  is benchmarked with no edit here; :func:`backend_or_skip` turns "this backend does not
+  exist at this commit / here" into ``NotImplementedError``, which asv reports as a skipped
+  benchmark rather than a failure.
 - :func:`epoch_fixture` returns a fresh training state, the data and a generator: what
   ``Backend.run_epoch`` takes.
+
+This module keeps its own small epoch loop (:func:`epoch_samples`) and data
+(:func:`mnist_like`) instead of calling ``rbmperf.scaling.timing`` and
+``rbmperf.data.synthetic_mnist``: asv also times old commits, which lack those or define
+them differently, and a benchmark must time every commit the same way.
 
 BLAS is pinned to one thread here (threadpoolctl) as well as by ``OPENBLAS_NUM_THREADS=1``
 in ``asv.conf.json``: the pin holds however the suite is started (``asv run
@@ -61,6 +68,23 @@ def mnist_like(n_samples: int, dtype: str = "float32") -> np.ndarray:
     n_chunks = -(-n_samples // _CHUNK_ROWS)
     data = np.concatenate([_chunk(index, dtype) for index in range(n_chunks)])[:n_samples]
     return np.ascontiguousarray(data)
+
+
+# Commits before the registry listed its names: the backends they had.
+_BACKENDS_BEFORE_REGISTRY_NAMES = ["naive", "numpy", "numba"]
+
+
+def backend_names() -> list[str]:
+    """Every backend the installed rbmperf registers (available or not), registry order.
+
+    Read at import time to build ``params``; a backend that cannot run here is skipped by
+    :func:`backend_or_skip` in ``setup``.
+    """
+    try:
+        from rbmperf.backends import registered_backends
+    except ImportError:
+        return list(_BACKENDS_BEFORE_REGISTRY_NAMES)
+    return registered_backends()
 
 
 def backend_or_skip(name: str):

@@ -24,6 +24,7 @@ __all__ = [
     "draw_uniforms",
     "get_backend",
     "register_backend",
+    "registered_backends",
 ]
 
 # name -> module path, in the order they are listed to users.
@@ -67,6 +68,14 @@ def _load(name: str) -> Backend | None:
         return None
     _instances[name] = instance
     return instance
+
+
+def registered_backends() -> list[str]:
+    """Names of every registered backend, available or not, without importing any of them.
+
+    Cheap enough for module import time (the asv suite's parameters, the CLI's help).
+    """
+    return list(_REGISTERED)
 
 
 def backend_status() -> list[BackendStatus]:

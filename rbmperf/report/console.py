@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..scaling.growth import interval_label
 from ..scaling.summary import Summary
 from .tables import label, seconds_text
 
@@ -12,7 +13,7 @@ def summary_text(summary: Summary) -> str:
     """A fixed-width table: largest N, median (min–max), × floor, exponent, verdict."""
     header = (
         f"{'series':16s} {'dtype':8s} {'N max':>7s} {'median epoch (min–max)':>28s} "
-        f"{'× floor':>8s}  {'k [95% CI]':>19s}  verdict"
+        f"{'× floor':>8s}  {'k [' + interval_label(summary.confidence) + ']':>19s}  verdict"
     )
     lines = [f"times: {summary.clock} time per epoch", header, "-" * len(header)]
     for name, dtype in summary.series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..scaling.growth import interval_label
 from ..scaling.summary import Summary
 
 Table = tuple[list[str], list[list[str]]]
@@ -31,7 +32,7 @@ def verdict_table(summary: Summary) -> Table:
         "series",
         "dtype",
         "exponent k",
-        "95% CI",
+        interval_label(summary.confidence),
         "verdict",
         "why",
         "AIC best",

@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 
+from ..scaling.growth import rule_text
 from ..scaling.summary import Summary
 from . import tables
 
@@ -15,8 +16,7 @@ _INTRO = (
     "separately. Repeats are interleaved across series. The *floor* is the five matrix "
     "products and the random draws of every CD-1 step, timed in the same run; "
     "'× floor' divides a median epoch by the floor's median at the same N and dtype. "
-    "Growth: k in t ∝ N^k by Theil–Sen over the larger sizes, with Sen's 95% interval; "
-    "linear iff the interval lies within [0.85, 1.15] "
+    "Growth: k in t ∝ N^k by Theil–Sen over the larger sizes, with {rule} "
     "(see `rbmperf.fit_growth` and docs/measuring.md). "
     "Peers (marked *peer*) are other libraries a user might pick: scikit-learn's "
     "BernoulliRBM trains by persistent CD without momentum. {clock_text}"
@@ -33,7 +33,11 @@ _CLOCK_TEXT = {
 
 
 def _intro(summary: Summary) -> str:
-    return _INTRO.format(clock_text=_CLOCK_TEXT[summary.clock], **summary.settings)
+    return _INTRO.format(
+        clock_text=_CLOCK_TEXT[summary.clock],
+        rule=rule_text(summary.confidence),
+        **summary.settings,
+    )
 
 
 def _sections(summary: Summary) -> list[tuple[str, tables.Table | None, str]]:

@@ -86,6 +86,7 @@ import numpy as np
 
 LINEAR_BAND = (0.85, 1.15)
 MIN_SIZES = 4
+DEFAULT_CONFIDENCE = 0.95
 VERDICTS = ("linear", "superlinear", "sublinear", "inconclusive")
 
 # Each candidate of the second opinion: name -> log f(N). Adding a model is adding a line.
@@ -135,7 +136,7 @@ class GrowthFit:
     aic: dict[str, float] = field(default_factory=dict)
     coefficient: float = math.nan
     sizes_used: tuple[int, ...] = ()
-    confidence: float = 0.95
+    confidence: float = DEFAULT_CONFIDENCE
 
     def predict(self, n: float) -> float:
         """Return the fitted time at size `n`: ``coefficient * n ** exponent``."""
@@ -152,7 +153,7 @@ def fit_growth(
     sizes: object,
     seconds: object,
     *,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     largest: int | None = None,
 ) -> GrowthFit:
     """Fit ``t ∝ Nᵏ`` to measured times and say whether growth is linear.
@@ -243,6 +244,23 @@ def fit_growth(
     )
 
 
+def interval_label(confidence: float = DEFAULT_CONFIDENCE) -> str:
+    """``"95% CI"`` for a confidence of 0.95: the column heading of an interval."""
+    return f"{confidence:.0%} CI"
+
+
+def rule_text(confidence: float = DEFAULT_CONFIDENCE) -> str:
+    """The decision rule in words, from this module's constants (for reports and help).
+
+    Examples
+    --------
+    >>> rule_text()
+    "Sen's 95% interval; linear iff the interval lies within [0.85, 1.15]"
+    """
+    low, high = LINEAR_BAND
+    return f"Sen's {confidence:.0%} interval; linear iff the interval lies within [{low}, {high}]"
+
+
 def _check_points(sizes: object, seconds: object) -> tuple[np.ndarray, np.ndarray]:
     try:
         size_array = np.asarray(sizes, dtype=np.float64).ravel()
@@ -303,7 +321,7 @@ def _decide(
     exponent: float, ci_low: float, ci_high: float, n_sizes: int, confidence: float
 ) -> tuple[str, str]:
     low, high = LINEAR_BAND
-    interval = f"{confidence:.0%} CI [{ci_low:.2f}, {ci_high:.2f}]"
+    interval = f"{interval_label(confidence)} [{ci_low:.2f}, {ci_high:.2f}]"
     if n_sizes < MIN_SIZES:
         return (
             "inconclusive",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .growth import GrowthFit, fit_growth
+from .growth import DEFAULT_CONFIDENCE, GrowthFit, fit_growth
 from .results import Record, epoch_seconds, latest_sweep, resolved_clock
 
 ROLE_ORDER = {"floor": 0, "backend": 1, "peer": 2}
@@ -72,6 +72,7 @@ class Summary:
     finished: bool = True
     clock: str = "wall"
     series: list[tuple[str, str]] = field(default_factory=list)
+    confidence: float = DEFAULT_CONFIDENCE
 
 
 def series_order(roles: dict[str, str], names: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -79,7 +80,9 @@ def series_order(roles: dict[str, str], names: Iterable[tuple[str, str]]) -> lis
     return sorted(set(names), key=lambda s: (ROLE_ORDER.get(roles.get(s[0], ""), 3), s[1], s[0]))
 
 
-def summarize(records: list[Record], *, confidence: float = 0.95, clock: str = "auto") -> Summary:
+def summarize(
+    records: list[Record], *, confidence: float = DEFAULT_CONFIDENCE, clock: str = "auto"
+) -> Summary:
     """Summarize the most recent sweep in `records` (interrupted or not).
 
     Records of earlier sweeps are left out and counted in ``ignored_records``. `clock`
@@ -145,6 +148,7 @@ def summarize(records: list[Record], *, confidence: float = 0.95, clock: str = "
         machine=runs[-1]["machine"],
         points=points,
         fits=growth_fits(points, confidence=confidence),
+        confidence=confidence,
         skipped=skipped,
         compile_seconds=[compiles[k] for k in series_order(roles, compiles)],
         roles=roles,
@@ -159,7 +163,7 @@ def summarize(records: list[Record], *, confidence: float = 0.95, clock: str = "
 def growth_fits(
     points_or_records: Iterable[Point] | Iterable[Record],
     *,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     clock: str = "auto",
 ) -> dict[tuple[str, str], GrowthFit]:
     """Fit the growth of every (name, dtype) series, using every repeat as a point.

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .figures import pyplot
 from .model import RBM
 from .validation import check_data, check_int
 
@@ -151,15 +152,6 @@ def _check_layer(layer: int, rbms: Sequence[RBM]) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _show(axis: Any, pixels: np.ndarray, shape: tuple[int, int], **limits: float) -> None:
     axis.imshow(pixels.reshape(shape), cmap="gray_r", interpolation="nearest", **limits)
     axis.set_xticks([])
@@ -189,7 +181,7 @@ def plot_reconstructions(model: Any, X: object, path: str | Path, *, n_examples:
         (f"{depth} layer{'s' if depth > 1 else ''}", reconstruct_through(rbms, data, depth))
         for depth in range(1, len(rbms) + 1)
     ]
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(
         len(rows), len(data), figsize=(1.1 * len(data), 1.2 * len(rows)), squeeze=False
     )
@@ -222,7 +214,7 @@ def plot_bias_probes(model: Any, X: object, path: str | Path) -> Path:
     panels = [("Mean image", data.mean(axis=0))] + [
         (f"Rev bias {layer}", bias_probe(rbms, layer)) for layer in range(1, len(rbms) + 1)
     ]
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, len(panels), figsize=(2.4 * len(panels), 2.7), squeeze=False)
     for axis, (title, image) in zip(axes[0], panels, strict=True):
         _show(axis, image, shape)
@@ -260,7 +252,7 @@ def plot_unit_probes(
     rows = math.ceil(count / columns)
     probes = unit_probes(rbms, layer, range(count))
     shape = image_shape(probes.shape[1])
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(
         rows, columns, figsize=(0.9 * columns, 0.9 * rows + 0.4), squeeze=False
     )
@@ -276,8 +268,7 @@ def plot_unit_probes(
 
 
 def _save(figure: Any, path: str | Path) -> Path:
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100, bbox_inches="tight")

@@ -7,19 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..figures import pyplot
 from ..scaling.summary import Summary
 from .tables import label
 
 _DTYPE_STYLE = {"float32": "o", "float64": "s"}
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _colors(summary: Summary) -> dict[str, str]:
@@ -40,7 +32,7 @@ def scaling_figure(summary: Summary, path: str | Path) -> Path:
     Points are medians with min–max bars; the line is the Theil–Sen fit over the sizes it
     used; faint grey lines show slopes 1 and 2 for reference. Peers are dotted.
     """
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(12, 6), dpi=100)
     colors = _colors(summary)
     by_series: dict[tuple[str, str], list] = {}
@@ -114,7 +106,7 @@ def scaling_figure(summary: Summary, path: str | Path) -> Path:
 
 def floor_figure(summary: Summary, path: str | Path) -> Path:
     """Time per mini-batch as a multiple of the floor, per series and dtype, against N."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, (axes, bars) = plt.subplots(
         1, 2, figsize=(12, 5), dpi=100, gridspec_kw={"width_ratios": [3, 2]}
     )

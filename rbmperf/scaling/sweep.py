@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from ..backends import available_backends
-from ..validation import check_data, check_dtype, check_float, check_int
+from ..progress import progress_bar
+from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
 from .growth import MIN_SIZES
 from .machine import machine_info
 from .peers import get_peer
@@ -60,6 +61,8 @@ from .timing import (
 )
 
 DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
+DEFAULT_REPEATS = 3
+DEFAULT_BUDGET_SECONDS = 10.0
 # Sweeps whose first size is larger than _PROBE_ABOVE first time small probe epochs, so
 # that even a single huge size gets a cost prediction (the naive backend at N = 42,000
 # would take over ten minutes).
@@ -123,8 +126,8 @@ def run_sweep(
     *,
     peers: Sequence[str] = (),
     floor: bool = True,
-    repeats: int = 3,
-    budget_seconds: float = 10.0,
+    repeats: int = DEFAULT_REPEATS,
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
     threads: int = 1,
     batch_size: int = 100,
     n_hidden: int = 300,
@@ -186,14 +189,13 @@ def run_sweep(
     plan = _validated_plan(backends, sizes, dtypes, peers, repeats, budget_seconds, threads)
     names, size_list, dtype_list, peer_list = plan
     budget_seconds = float(budget_seconds)
-    if check_float(momentum, "momentum", minimum=0.0) >= 1.0:
-        raise ValueError(f"momentum must be < 1; got {momentum}")
+    momentum = check_momentum(momentum)
     base, data_name = _base_data(data, size_list[-1])
     settings = SweepSettings(
         batch_size=check_int(batch_size, "batch_size", minimum=1),
         n_hidden=check_int(n_hidden, "n_hidden", minimum=1),
         learning_rate=check_float(learning_rate, "learning_rate", minimum=0.0),
-        momentum=check_float(momentum, "momentum", minimum=0.0),
+        momentum=momentum,
         seed=check_int(seed, "seed", minimum=0),
         threads=threads,
         data=data_name,
@@ -210,7 +212,7 @@ def run_sweep(
         session.start()
         datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
         series = [(runner, dtype) for dtype in dtype_list for runner in runners]
-        bar = _progress_bar(len(series) * len(size_list) * repeats, progress)
+        bar = progress_bar(len(series) * len(size_list) * repeats, "bench", enabled=progress)
         try:
             _measure(session, series, datasets, size_list, repeats, budget_seconds, bar)
             session.add({"kind": "finished"})
@@ -447,14 +449,6 @@ def _base_data(data: np.ndarray | None, largest: int) -> tuple[np.ndarray, str]:
     digest = hashlib.sha1(checked.tobytes()).hexdigest()[:12]
     rows, columns = checked.shape
     return checked[:largest], f"user data {rows}x{columns} sha1:{digest}"
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="bench", unit="epoch", leave=True)
 
 
 def _advance(bar, count: int) -> None:

@@ -6,7 +6,7 @@ import time
 
 from .common import backend_names, backend_or_skip, epoch_fixture, run_epoch
 
-# The naive backend reproduces the seed's O(N²) epoch: keep it to sizes it finishes in
+# The naive backend reproduces the blog's O(N²) epoch: keep it to sizes it finishes in
 # about a second (N = 4,000 already takes several).
 NAIVE_MAX_SAMPLES = 1000
 

@@ -14,7 +14,7 @@ REPEATS = 3
 class GrowthExponent:
     """Growth exponent from a small sweep (float32, 3 repeats per size), via fit_growth.
 
-    About 1 for numpy and numba (linear), about 2 for the naive backend (the seed's
+    About 1 for numpy and numba (linear), about 2 for the naive backend (the blog's
     quadratic epoch). asv counts a rising track value as a regression; a falling exponent
     of the naive backend (someone "fixing" it) shows up as an improvement.
     """

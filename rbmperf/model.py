@@ -20,9 +20,9 @@ class RBM:
     W : ndarray of shape (n_hidden, n_visible)
         Weights; row ``j`` connects hidden unit ``j`` to every visible unit.
     hidden_bias : ndarray of shape (n_hidden,)
-        Biases of the hidden units (the seed's "forward bias").
+        Biases of the hidden units (the blog's "forward bias").
     visible_bias : ndarray of shape (n_visible,)
-        Biases of the visible units (the seed's "reverse bias").
+        Biases of the visible units (the blog's "reverse bias").
     info : dict
         Free-form training record (backend, timings, settings); not used in computation.
 

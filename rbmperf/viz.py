@@ -1,4 +1,4 @@
-"""Pictures of what a stack of RBMs learned, as in the seed.
+"""Pictures of what a stack of RBMs learned, as in the blog.
 
 Computation and drawing are separate: :func:`reconstruct_through`, :func:`bias_probe` and
 :func:`unit_probes` return arrays; the ``plot_*`` functions draw them into PNG files with
@@ -6,14 +6,14 @@ matplotlib's Agg backend (no display needed), and :func:`write_pictures` writes 
 
 - **Reconstructions**: an input is passed up through one (or two) RBMs as hidden
   probabilities and back down through the same RBMs. An untrained model gives grey noise; a
-  trained one gives back the digit — the seed's first check that the code is right.
+  trained one gives back the digit — the blog's first check that the code is right.
 - **Reverse-bias probe**: every hidden unit of a layer off, passed down to the pixels. It
   shows what the model expects with no evidence at all, and resembles the mean image.
 - **Unit probes**: one hidden unit on (all others off), passed down, minus the bias probe.
   It shows what that unit draws: localised strokes in layer 1, larger parts in layer 2.
 
 Images may be any square size (8×8 digits, 28×28 MNIST). Dark means a high value, as in the
-seed's ``gray_r`` plots.
+blog's ``gray_r`` plots.
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def plot_unit_probes(
 ) -> Path:
     """Draw the probes of the first ``rows × columns`` hidden units of `layer`.
 
-    Each panel is scaled on its own (as in the seed), so weak and strong units are both
+    Each panel is scaled on its own (as in the blog), so weak and strong units are both
     visible, but symmetrically about zero: mid-grey is no change, dark is where the unit
     raises the pixel's probability and light where it lowers it.
 

@@ -1,4 +1,4 @@
-"""The naive backend reproduces the seed's generator bug, and only that."""
+"""The naive backend reproduces the blog's generator bug, and only that."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ and uniforms ``(u_v0, u_h0, u_v1)`` shaped ``(B, V)``, ``(B, H)``, ``(B, V)``:
 5. ``dW = (h0ᵀ v0 − h1_probsᵀ v1) / B``, ``d_hidden_bias = mean(h0 − h1_probs)``,
    ``d_visible_bias = mean(v0_probs − v1_probs)`` (means over the batch).
 
-The optimiser is the seed's momentum rule, applied to each parameter after every
+The optimiser is the blog's momentum rule, applied to each parameter after every
 mini-batch: ``speed = momentum * speed + gradient; param += learning_rate * speed``.
 
 Backends know nothing of timing or reporting; they only compute.
@@ -74,7 +74,7 @@ def draw_uniforms(
 def momentum_step(
     state: TrainingState, gradient: Gradient, learning_rate: float, momentum: float
 ) -> None:
-    """Apply the seed's momentum update to every parameter of `state`, in place."""
+    """Apply the blog's momentum update to every parameter of `state`, in place."""
     pairs = (
         (state.W, state.W_speed),
         (state.hidden_bias, state.hidden_speed),

@@ -1,8 +1,8 @@
-"""The seed's original implementation, slowdown included.
+"""The blog's original implementation, slowdown included.
 
 Why it is slow
 --------------
-The seed's mini-batch generator was::
+The blog's mini-batch generator was::
 
     val[:, i:i+mini_batch_size] if len(np.shape(val)) > 2 and np.shape(val)[1] == data_len
     else val
@@ -16,8 +16,8 @@ Changing ``> 2`` to ``>= 2`` alone makes it linear; the conditional expression c
 nothing measurable.
 
 This backend reproduces that generator faithfully (transposed to our samples × features
-layout: the condition compares the row count) and a plain, allocating port of the seed's
-``cd1``, so that its cost curve is the seed's.
+layout: the condition compares the row count) and a plain, allocating port of the blog's
+``cd1``, so that its cost curve is the blog's.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .base import Backend, Gradient, Uniforms
 def extract_mini_batch(
     data: dict[str, Any], mini_batch_size: int = 100
 ) -> Iterator[dict[str, Any]]:
-    """The seed's generator, faithfully: yields the whole data set ``ceil(N / B)`` times.
+    """The blog's generator, faithfully: yields the whole data set ``ceil(N / B)`` times.
 
     The condition ``len(np.shape(val)) > 2`` is never true for a 2-D data matrix, so no
     value is ever sliced.
@@ -59,10 +59,10 @@ def sample_bernoulli(probabilities: np.ndarray, uniforms: np.ndarray) -> np.ndar
 
 
 class NaiveBackend(Backend):
-    """The seed's generator mini-batcher and allocating CD-1 (quadratic epochs)."""
+    """The blog's generator mini-batcher and allocating CD-1 (quadratic epochs)."""
 
     name = "naive"
-    description = "seed's generator mini-batcher: every batch is the whole data set (O(N²))"
+    description = "blog's generator mini-batcher: every batch is the whole data set (O(N²))"
 
     def cd1(
         self,

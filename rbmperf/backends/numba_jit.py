@@ -319,7 +319,7 @@ def _momentum_all(
     W, W_speed, dW, hidden_bias, hidden_speed, d_hidden, visible_bias, visible_speed,
     d_visible, learning_rate, momentum,
 ):  # fmt: skip
-    """The seed's momentum rule on all three parameters, given as flat (1-D) views."""
+    """The blog's momentum rule on all three parameters, given as flat (1-D) views."""
     _momentum(W, W_speed, dW, learning_rate, momentum)
     _momentum(hidden_bias, hidden_speed, d_hidden, learning_rate, momentum)
     _momentum(visible_bias, visible_speed, d_visible, learning_rate, momentum)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..backends import backend_status
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -15,6 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..backends import backend_status
+
     for status in backend_status():
         detail = status.description if status.available else f"unavailable: {status.reason}"
         print(f"{status.name:8s} {detail}")

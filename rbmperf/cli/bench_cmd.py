@@ -4,6 +4,7 @@ The default sweep: every available backend and installed peer, N = 500 doubling 
 float32 and float64, 3 interleaved repeats, 1 BLAS thread, points predicted over 10 s
 skipped. Results go to ``OUT/results.jsonl`` (an interrupted run resumes from it) and the
 report (``scaling.png``, ``floor.png``, ``index.html``, ``REPORT.md``, profiles) to OUT.
+From Python: :func:`rbmperf.bench.run_bench`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import UsageError
-from .report_cmd import add_clock_option
+from . import options
 
-DEFAULT_SIZES = "500,1000,2000,4000,8000,16000"
-QUICK = {"sizes": "500,1000,2000,4000", "repeats": 2, "budget": 8.0}
+# Kept as text here so that building the parser imports no measuring code.
+DEFAULT_SIZES_TEXT = "500,1000,2000,4000,8000,16000"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--peers",
         help="comma-separated peers: sklearn, torch (default: those installed); 'none' for none",
     )
-    parser.add_argument("--sizes", help=f"comma-separated data sizes (default {DEFAULT_SIZES})")
+    parser.add_argument(
+        "--sizes", help=f"comma-separated data sizes (default {DEFAULT_SIZES_TEXT})"
+    )
     parser.add_argument(
         "--dtypes", "--dtype", default="float32,float64", help="default float32,float64"
     )
@@ -44,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         help="seconds one point (all repeats) may be predicted to take (default 10)",
     )
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    options.add_threads_option(parser)
     parser.add_argument("--out", default="reports", help="report folder (default reports)")
     parser.add_argument("--results", help="results file (default OUT/results.jsonl)")
     parser.add_argument(
@@ -65,41 +67,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="profile each backend's epoch at this N into OUT/profiles (0: no profiles)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_clock_option(parser)
+    options.add_clock_option(parser)
     parser.set_defaults(handler=run)
-
-
-def _names(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _sizes(text: str) -> list[int]:
-    try:
-        return [int(part.replace("_", "")) for part in _names(text) or []]
-    except ValueError as error:
-        raise UsageError(f"--sizes must be comma-separated integers; got {text!r}") from error
 
 
 def run(args: argparse.Namespace) -> int:
     from ..backends import get_backend
-    from ..scaling.profiling import profile_epoch, write_profile
-    from ..report import write_report
+    from ..bench import QUICK, run_bench
     from ..report.console import summary_text
-    from ..scaling.peers import available_peers
-    from ..scaling.sweep import run_sweep
+    from ..scaling.sweep import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES
 
     began = time.perf_counter()
-    sizes = _sizes(args.sizes or (QUICK["sizes"] if args.quick else DEFAULT_SIZES))
-    repeats = args.repeats if args.repeats is not None else (QUICK["repeats"] if args.quick else 3)
-    budget = args.budget if args.budget is not None else (QUICK["budget"] if args.quick else 10.0)
-    peers = available_peers() if args.peers is None else _names(args.peers)
+    preset = QUICK if args.quick else {}
+    sizes = options.sizes(args.sizes) if args.sizes else list(preset.get("sizes", DEFAULT_SIZES))
+    repeats = args.repeats if args.repeats is not None else preset.get("repeats", DEFAULT_REPEATS)
+    budget = (
+        args.budget
+        if args.budget is not None
+        else preset.get("budget_seconds", DEFAULT_BUDGET_SECONDS)
+    )
+    peers = options.names(args.peers)
     if peers == ["none"]:
         peers = []
+    if peers is None:
+        from ..scaling.peers import available_peers
+
+        peers = available_peers()
     out = Path(args.out)
     results = Path(args.results) if args.results else out / "results.jsonl"
-    backends = _names(args.backends)
+    backends = options.names(args.backends)
     # Unknown or unavailable backends are refused before anything is printed or created.
     for name in backends or []:
         get_backend(name)
@@ -111,11 +107,12 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(f"results: {results}", file=sys.stderr)
-    records = run_sweep(
-        backends,
-        sizes,
-        _names(args.dtypes) or [],
+    result = run_bench(
+        out,
+        backends=backends,
         peers=peers,
+        sizes=sizes,
+        dtypes=options.names(args.dtypes) or [],
         repeats=repeats,
         budget_seconds=budget,
         threads=args.threads,
@@ -124,36 +121,15 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         results_path=results,
         resume=not args.fresh,
+        profile_n=args.profile_n,
+        clock=args.clock,
         progress=not args.no_progress,
     )
-    resumed = sum(
-        1 for r in records if r["kind"] == "epoch" and r["run_id"] != records[-1]["run_id"]
-    )
-    if resumed:
-        print(f"resumed: {resumed} epochs were already measured", file=sys.stderr)
-
-    if args.profile_n > 0:
-        measured = sorted(
-            {r["name"] for r in records if r["kind"] == "epoch" and r["role"] == "backend"}
-        )
-        dtype = (_names(args.dtypes) or ["float64"])[0]
-        profile_n = min(args.profile_n, max(sizes))
-        for name in measured:
-            result = profile_epoch(
-                name,
-                profile_n,
-                dtype=dtype,
-                threads=args.threads,
-                batch_size=args.batch_size,
-                n_hidden=args.n_hidden,
-                seed=args.seed,
-            )
-            write_profile(result, out)
-
-    files = write_report(records, out, clock=args.clock)
+    if result.resumed_epochs:
+        print(f"resumed: {result.resumed_epochs} epochs were already measured", file=sys.stderr)
     print()
-    print(summary_text(files.summary))
+    print(summary_text(result.report.summary))
     print()
-    print(f"report: {files.html} and {files.markdown}")
+    print(f"report: {result.report.html} and {result.report.markdown}")
     print(f"wall time: {time.perf_counter() - began:.0f} s")
     return 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -23,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("tottime", "cumulative", "ncalls"),
         help="order (default tottime: internal time)",
     )
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    options.add_threads_option(parser)
     parser.add_argument("--out", default="reports", help="report folder (default reports)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.set_defaults(handler=run)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -16,18 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("results", help="results file (JSON lines) written by rbmperf bench")
     parser.add_argument("--out", help="report folder (default: the results file's folder)")
-    add_clock_option(parser)
+    options.add_clock_option(parser)
     parser.set_defaults(handler=run)
-
-
-def add_clock_option(parser: argparse.ArgumentParser) -> None:
-    """The ``--clock`` option, shared by ``bench`` and ``report``."""
-    parser.add_argument(
-        "--clock",
-        choices=("auto", "wall", "cpu"),
-        default="auto",
-        help="time to report: auto = CPU time for 1-thread sweeps, else wall (default auto)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

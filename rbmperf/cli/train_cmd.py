@@ -1,55 +1,17 @@
 """``rbmperf train``: pre-train and fine-tune a DBN, report its accuracy, save it and its pictures.
 
 The data are split into a stratified training and test set (70/30 by default, shuffled with
-the run's seed). Epoch counts default to the seed's 30 / 10 / 10 scaled to the training-set
-size (see :func:`rbmperf.dbn.default_epochs`).
+the run's seed). Epoch counts default to the blog's 30 / 10 / 10 scaled to the training-set
+size (see :func:`rbmperf.dbn.default_epochs`). From Python: :mod:`rbmperf.evaluation`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
-
-from ..backends import available_backends
-from . import UsageError
-
-
-def parse_layers(text: str) -> tuple[int, ...]:
-    """Parse ``"300,300"`` into ``(300, 300)``; reject anything else with a clear message."""
-    try:
-        layers = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise UsageError(
-            f"--layers must be comma-separated positive integers like 300,300; got {text!r}"
-        ) from None
-    if not layers or min(layers) < 1:
-        raise UsageError(f"--layers must be comma-separated positive integers; got {text!r}")
-    return layers
-
-
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``--data`` / ``--labels`` / ``--n`` options shared by ``train`` and ``viz``."""
-    parser.add_argument(
-        "--data",
-        default="digits",
-        metavar="{synthetic,digits,PATH}",
-        help="'synthetic' (MNIST-like, made in-process), 'digits' (scikit-learn's 8×8 "
-        "digits), a Kaggle CSV file, or an MNIST IDX images file (default: digits)",
-    )
-    parser.add_argument(
-        "--labels", metavar="PATH", help="IDX labels file to go with an IDX images file"
-    )
-    parser.add_argument(
-        "--n",
-        type=int,
-        default=10_000,
-        help="samples to draw with --data synthetic (default: 10000)",
-    )
+from . import UsageError, options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,11 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_data_arguments(parser)
+    options.add_data_options(parser)
     parser.add_argument(
         "--backend",
         default="numpy",
-        help=f"backend for RBM pre-training: {', '.join(available_backends())} (default: numpy)",
+        help="backend for RBM pre-training (see `rbmperf backends`; default: numpy)",
     )
     parser.add_argument(
         "--layers", default="300,300", help="hidden units per layer (default: 300,300)"
@@ -71,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--epochs",
         type=int,
-        help="pre-training epochs per layer (default: the seed's 30, scaled to the data size)",
+        help="pre-training epochs per layer (default: the blog's 30, scaled to the data size)",
     )
     parser.add_argument(
         "--softmax-epochs", type=int, help="softmax-layer epochs (default: 10, scaled)"
@@ -99,44 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also report logistic regression on the raw pixels, on the same split",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="BLAS threads (default: 1, for steady timings on a shared or busy machine)",
-    )
+    options.add_threads_option(parser, ", for steady timings on a shared or busy machine")
     parser.add_argument("--out", default="dbn-out", help="output directory (default: dbn-out)")
     parser.add_argument("--no-pictures", action="store_true", help="do not draw the pictures")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run)
-
-
-def split(
-    X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Stratified train / test split (scikit-learn's, shuffled with `seed`)."""
-    from sklearn.model_selection import train_test_split
-
-    if not 0.0 < test_fraction < 1.0:
-        raise UsageError(f"--test-fraction must lie strictly between 0 and 1; got {test_fraction}")
-    counts = np.bincount(np.unique(y, return_inverse=True)[1])
-    if counts.min() < 2:
-        raise UsageError("every class needs at least two samples for a stratified split")
-    try:
-        return tuple(train_test_split(X, y, test_size=test_fraction, stratify=y, random_state=seed))  # type: ignore[return-value]
-    except ValueError as error:
-        raise UsageError(f"cannot split the data: {error}") from None
-
-
-def logistic_regression_accuracy(
-    X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray
-) -> float:
-    """Test accuracy of scikit-learn's logistic regression on the raw pixels."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(max_iter=2000)
-    model.fit(X_train, y_train)
-    return float(model.score(X_test, y_test))
 
 
 def format_phase_table(info: dict) -> str:
@@ -154,36 +83,44 @@ def format_phase_table(info: dict) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..data import load_dataset
-    from ..dbn import DBN
+def _check_arguments(args: argparse.Namespace) -> tuple[int, ...]:
+    from ..backends import available_backends
 
-    layers = parse_layers(args.layers)
+    layers = options.layers(args.layers)
     if args.backend not in available_backends():
         raise UsageError(
             f"unknown or unavailable backend {args.backend!r}; "
             f"choose from {', '.join(available_backends())}"
         )
     for name in ("epochs", "softmax_epochs", "finetune_epochs"):
-        value = getattr(args, name)
-        if value is not None and value < 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be >= 0; got {value}")
-    if args.n < 1:
-        raise UsageError(f"--n must be >= 1; got {args.n}")
-    if args.threads < 1:
-        raise UsageError(f"--threads must be >= 1; got {args.threads}")
+        options.at_least(getattr(args, name), f"--{name.replace('_', '-')}", 0)
+    options.at_least(args.n, "--n", 1)
+    options.at_least(args.threads, "--threads", 1)
+    if not 0.0 < args.test_fraction < 1.0:
+        raise UsageError(
+            f"--test-fraction must lie strictly between 0 and 1; got {args.test_fraction}"
+        )
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} exists and is not a directory")
+    return layers
 
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..data import load_dataset
+    from ..dbn import DBN
+    from ..evaluation import save_evaluation, stratified_split, train_and_evaluate
+
+    layers = _check_arguments(args)
     X, y = load_dataset(args.data, labels=args.labels, n=args.n, seed=args.seed, dtype=args.dtype)
     if y is None:
         raise UsageError(
             f"{args.data!r} has no labels: training a classifier needs them "
             "(give --labels for IDX images, or use a labelled Kaggle train.csv)"
         )
-    X_train, X_test, y_train, y_test = split(X, y, args.test_fraction, args.seed)
-
+    split = stratified_split(X, y, args.test_fraction, args.seed)
     model = DBN(
         layers,
         backend=args.backend,
@@ -198,10 +135,10 @@ def run(args: argparse.Namespace) -> int:
         finetune_learning_rate=args.learning_rate,
         momentum=args.momentum,
     )
-    epochs = model.epochs_for(len(X_train))
+    epochs = model.epochs_for(len(split.X_train))
     print(
-        f"data: {args.data} — {len(X_train):,} training and {len(X_test):,} test samples, "
-        f"{X.shape[1]} features, {len(np.unique(y))} classes"
+        f"data: {args.data} — {len(split.X_train):,} training and {len(split.X_test):,} test "
+        f"samples, {X.shape[1]} features, {len(np.unique(y))} classes"
     )
     print(
         f"DBN {'-'.join(map(str, layers))}, backend {args.backend}, {args.dtype}, seed "
@@ -209,45 +146,28 @@ def run(args: argparse.Namespace) -> int:
         f"{epochs['softmax']}, backprop {epochs['finetune']}"
     )
     sys.stdout.flush()
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(args.threads, user_api="blas"):
-        model.fit(X_train, y_train, progress=not args.quiet)
-
-    accuracy = model.score(X_test, y_test)
-    accuracy_pretrained = model.score(X_test, y_test, fine_tuned=False)
+    evaluation = train_and_evaluate(
+        model,
+        split,
+        baseline=args.baseline,
+        threads=args.threads,
+        progress=not args.quiet,
+        data=str(args.data),
+    )
     print()
     print(format_phase_table(model.info))
     print()
-    print(f"test accuracy, fine-tuned DBN:              {accuracy:.4f}")
-    print(f"test accuracy, DBN without fine-tuning:     {accuracy_pretrained:.4f}")
-    summary = {
-        "data": str(args.data),
-        "n_train": len(X_train),
-        "n_test": len(X_test),
-        "test_accuracy": accuracy,
-        "test_accuracy_without_finetuning": accuracy_pretrained,
-        "settings": model.settings(),
-        "epochs": epochs,
-        "seconds": {
-            "pretrain": model.info["pretrain_seconds"],
-            "softmax": model.info["softmax_seconds"],
-            "finetune": model.info["finetune_seconds"],
-            "total": model.info["total_seconds"],
-        },
-    }
-    if args.baseline:
-        began = time.perf_counter()
-        baseline = logistic_regression_accuracy(X_train, y_train, X_test, y_test)
+    print(f"test accuracy, fine-tuned DBN:              {evaluation.test_accuracy:.4f}")
+    print(
+        "test accuracy, DBN without fine-tuning:     "
+        f"{evaluation.test_accuracy_without_finetuning:.4f}"
+    )
+    if evaluation.baseline_accuracy is not None:
         print(
-            f"test accuracy, logistic regression (raw):  {baseline:.4f}  "
-            f"({time.perf_counter() - began:.1f} s)"
+            f"test accuracy, logistic regression (raw):  {evaluation.baseline_accuracy:.4f}  "
+            f"({evaluation.baseline_seconds:.1f} s)"
         )
-        summary["test_accuracy_logistic_regression"] = baseline
-
-    out.mkdir(parents=True, exist_ok=True)
-    model_path = model.save(out / "model.npz")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    model_path, _ = save_evaluation(evaluation, args.out)
     print(f"\nmodel: {model_path}")
     if not args.no_pictures:
         from ..viz import image_shape, write_pictures
@@ -257,6 +177,6 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"pictures skipped: {error}")
         else:
-            for path in write_pictures(model, X_test, out):
+            for path in write_pictures(model, split.X_test, args.out):
                 print(f"picture: {path}")
     return 0

@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import UsageError
-from .train_cmd import add_data_arguments
+from . import UsageError, options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", metavar="MODEL.npz", help="a model saved by `rbmperf train`")
-    add_data_arguments(parser)
+    options.add_data_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed for --data synthetic (0)")
     parser.add_argument("--out", default="dbn-pictures", help="output directory")
     parser.set_defaults(handler=run)
@@ -38,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} exists and is not a directory")
-    if args.n < 1:
-        raise UsageError(f"--n must be >= 1; got {args.n}")
+    options.at_least(args.n, "--n", 1)
     X, _ = load_dataset(args.data, labels=args.labels, n=args.n, seed=args.seed, dtype=model.dtype)
     if X.shape[1] != n_features:
         raise UsageError(

@@ -1,0 +1,149 @@
+"""The main job, callable from Python: sweep → profiles → report.
+
+``rbmperf bench`` is a thin shell over :func:`run_bench`: it parses its options, calls
+this function and prints the summary. Every default is the sweep's own
+(:func:`rbmperf.scaling.sweep.run_sweep`), so the command line and Python cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .report import ReportFiles, write_report
+from .scaling.peers import available_peers
+from .scaling.profiling import profile_epoch, write_profile
+from .scaling.results import Record
+from .scaling.sweep import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES, run_sweep
+
+__all__ = ["DEFAULT_PROFILE_N", "QUICK", "BenchResult", "run_bench"]
+
+# A smoke run: small sizes, two repeats, a tighter budget (explicit settings win).
+QUICK = {"sizes": (500, 1000, 2000, 4000), "repeats": 2, "budget_seconds": 8.0}
+DEFAULT_DTYPES = ("float32", "float64")
+# Each measured backend's epoch is profiled at this N (0: no profiles).
+DEFAULT_PROFILE_N = 1000
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """What :func:`run_bench` measured and wrote.
+
+    Attributes
+    ----------
+    records : list of dict
+        Every record of the sweep (see :mod:`rbmperf.scaling.results`).
+    results_path : Path
+        The JSON-lines results file (an interrupted run resumes from it).
+    profiles : list of Path
+        The profile tables written into ``out/profiles``.
+    report : ReportFiles
+        The figures, ``index.html`` and ``REPORT.md``, and the summary they show.
+    resumed_epochs : int
+        Epochs an earlier, interrupted run had already measured.
+    """
+
+    records: list[Record]
+    results_path: Path
+    profiles: list[Path]
+    report: ReportFiles
+    resumed_epochs: int
+
+
+def run_bench(
+    out: str | os.PathLike = "reports",
+    *,
+    backends: Sequence[str] | None = None,
+    peers: Sequence[str] | None = None,
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    dtypes: Sequence[str] = DEFAULT_DTYPES,
+    repeats: int = DEFAULT_REPEATS,
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    threads: int = 1,
+    batch_size: int = 100,
+    n_hidden: int = 300,
+    seed: int = 0,
+    results_path: str | os.PathLike | None = None,
+    resume: bool = True,
+    profile_n: int = DEFAULT_PROFILE_N,
+    clock: str = "auto",
+    progress: bool = False,
+) -> BenchResult:
+    """Time every backend across data sizes, profile each, and write the report into `out`.
+
+    Parameters
+    ----------
+    out : path, default "reports"
+        Report folder: ``scaling.png``, ``floor.png``, ``index.html``, ``REPORT.md``,
+        ``profiles/`` and (by default) ``results.jsonl``.
+    backends : sequence of str, optional
+        Default: every available backend in the registry.
+    peers : sequence of str, optional
+        Peer libraries timed alongside; default: every installed one; ``()`` for none.
+    sizes, dtypes, repeats, budget_seconds, threads, batch_size, n_hidden, seed, resume
+        As for :func:`rbmperf.scaling.sweep.run_sweep` (same defaults), except that both
+        dtypes are swept by default.
+    results_path : path, optional
+        Default ``out/results.jsonl``.
+    profile_n : int, default 1000
+        Profile one epoch of each measured backend at this N (capped at the largest size);
+        0 skips profiling.
+    clock : {"auto", "wall", "cpu"}, default "auto"
+        The time the report shows (see :func:`rbmperf.report.write_report`).
+    progress : bool, default False
+        Show the sweep's progress bar.
+
+    Returns
+    -------
+    BenchResult
+
+    Examples
+    --------
+    >>> from rbmperf.bench import run_bench
+    >>> result = run_bench(  # doctest: +SKIP
+    ...     "reports", backends=["numpy", "numba"], sizes=[1000, 2000, 4000, 8000]
+    ... )
+    >>> result.report.summary.fits[("numba", "float32")].verdict  # doctest: +SKIP
+    'linear'
+    """
+    out = Path(out)
+    results = Path(results_path) if results_path is not None else out / "results.jsonl"
+    peer_list = available_peers() if peers is None else list(peers)
+    dtype_list = [dtypes] if isinstance(dtypes, str) else list(dtypes)
+    records = run_sweep(
+        backends,
+        sizes,
+        dtype_list,
+        peers=peer_list,
+        repeats=repeats,
+        budget_seconds=budget_seconds,
+        threads=threads,
+        batch_size=batch_size,
+        n_hidden=n_hidden,
+        seed=seed,
+        results_path=results,
+        resume=resume,
+        progress=progress,
+    )
+    this_run = records[-1]["run_id"]
+    resumed = sum(1 for r in records if r["kind"] == "epoch" and r["run_id"] != this_run)
+    profiles = []
+    if profile_n > 0:
+        measured = sorted(
+            {r["name"] for r in records if r["kind"] == "epoch" and r["role"] == "backend"}
+        )
+        for name in measured:
+            profile = profile_epoch(
+                name,
+                min(profile_n, max(sizes)),
+                dtype=dtype_list[0],
+                threads=threads,
+                batch_size=batch_size,
+                n_hidden=n_hidden,
+                seed=seed,
+            )
+            profiles.append(write_profile(profile, out))
+    report = write_report(records, out, clock=clock)
+    return BenchResult(records, results, profiles, report, resumed)

@@ -12,7 +12,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +20,9 @@ from ..jsonvalues import to_jsonable
 from ..model import RBM
 from .network import DeepNetwork
 
-if TYPE_CHECKING:
-    from .estimator import DBN
+# The estimator class is passed in (`build`), not imported: the estimator imports this
+# module, and persistence needs only the attributes a fitted model has.
+FittedModel = Any
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_dbn", "save_dbn"]
 
@@ -30,7 +31,7 @@ FORMAT = "rbmperf.DBN"
 FORMAT_VERSION = 1
 
 
-def save_dbn(model: DBN, path: str | Path) -> Path:
+def save_dbn(model: FittedModel, path: str | Path) -> Path:
     """Write the fitted `model` to `path`; ``.npz`` is appended if missing, as numpy does.
 
     Returns
@@ -67,7 +68,7 @@ def save_dbn(model: DBN, path: str | Path) -> Path:
     return path
 
 
-def load_dbn(path: str | Path, build: Callable[..., DBN]) -> DBN:
+def load_dbn(path: str | Path, build: Callable[..., FittedModel]) -> FittedModel:
     """Read a model written by :func:`save_dbn`.
 
     Parameters
@@ -137,7 +138,7 @@ def _read_metadata(arrays: dict[str, np.ndarray], name: str) -> dict[str, Any]:
     return metadata
 
 
-def _check_consistency(model: DBN, name: str) -> None:
+def _check_consistency(model: FittedModel, name: str) -> None:
     """Refuse layers whose shapes do not chain or whose dtype is not the model's."""
     network = model.network
     n_inputs = model.rbms[0].n_visible

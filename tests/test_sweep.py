@@ -72,7 +72,11 @@ def test_sweep_records_every_point_interleaved(tmp_path, data):
     assert any(pool["user_api"] == "blas" for pool in run["machine"]["blas"])
     assert {"cpu", "cores", "versions", "git_commit", "date"} <= set(run["machine"])
     for record in epochs(records):
-        assert record["seconds"] > 0 and record["cpu_seconds"] >= 0
+        # One BLAS thread: the process's CPU time over the epoch cannot much exceed its wall
+        # time (it is less when another process takes the core). 1.5x + 2 ms is generous for
+        # clock granularity: epochs here take 0.05-5 ms, measured cpu/wall 0.2-1.09.
+        assert record["seconds"] > 0 and record["cpu_seconds"] > 0
+        assert record["cpu_seconds"] <= 1.5 * record["seconds"] + 2e-3
         assert record["n_batches"] == -(-record["n"] // SMALL["batch_size"])
         assert record["threads"] == 1
     # Interleaved: at each size every series' repeat 0 comes before any repeat 1.
@@ -85,6 +89,28 @@ def test_sweep_records_every_point_interleaved(tmp_path, data):
         ("numpy", "backend"),
         ("naive", "backend"),
     }
+
+
+def test_epoch_records_hold_the_clocks_readings(monkeypatch, data):
+    # A fake clock whose readings differ for every series, size and clock: each record must
+    # carry its own epoch's wall and CPU seconds, unswapped and unrounded.
+    def fake_clock(name, dtype, n):
+        wall = (
+            n * 1e-3 + {"numpy": 0.1, "naive": 0.2}[name] + {"float32": 0.0, "float64": 0.01}[dtype]
+        )
+        return wall, wall / 3 + 1e-7
+
+    def fake_epoch(runner, X, settings):
+        return fake_clock(runner.name, str(X.dtype), X.shape[0])
+
+    monkeypatch.setattr(sweep_module, "timed_epoch", fake_epoch)
+    records = run_sweep(
+        ["numpy", "naive"], [40, 80], ["float32", "float64"], repeats=2, floor=False, data=data
+    )
+    assert len(epochs(records)) == 2 * 2 * 2 * 2
+    for record in epochs(records):
+        wall, cpu = fake_clock(record["name"], record["dtype"], record["n"])
+        assert (record["seconds"], record["cpu_seconds"]) == (wall, cpu)
 
 
 def test_points_over_budget_are_skipped_with_their_prediction(data):

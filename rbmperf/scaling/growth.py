@@ -29,6 +29,14 @@ association, corrected for ties in ``N`` (the repeats):
 interval scipy's ``theilslopes`` returns [3]_. It needs no assumption about the noise's
 distribution, only that the points are independent.
 
+Why not call ``scipy.stats.theilslopes``: it computes exactly this (slope and interval
+agreed to 1e-12 on 300 random log-log data sets with repeated sizes; a test keeps them
+agreeing), but ``fit_growth`` runs inside timing processes (the asv suite's growth
+exponent, the CI ratio checks, growth budgets that fit between sizes), where importing
+``scipy.stats`` took 1.9–2.7 s on the 2-core machines here and loads scipy's own OpenBLAS
+beside numpy's (``threadpoolctl`` then lists two BLAS pools); mixing the two pools cost
+14–87 ms per call pair in measurements on these machines. Twenty lines of numpy avoid both.
+
 Decision rule
 -------------
 With the interval ``[lo, hi]`` at the requested confidence (95% by default):

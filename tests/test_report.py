@@ -150,7 +150,10 @@ def test_write_report_files(tmp_path):
     assert "lies within [0.85, 1.15]" in markdown
     assert "| naive | float32 | 16,000 | 25.60 s | 10 s |" in markdown
     assert "[profile_numpy_float32_N2000](profiles/profile_numpy_float32_N2000.txt)" in markdown
-    assert "1.20" in markdown  # the floor multiple of numpy
+    # numpy's floor multiple, 1.2 at every size (the "1.20" alone is also in its times).
+    assert "| numpy | float32 | 1.20 | 1.20 | 1.20 | 1.20 |" in markdown
+    assert "| numpy | float32 | 1.00 | [0.99, 1.01] | **linear** |" in markdown
+    assert "| naive | float32 | 2.00 | [1.99, 2.01] | **superlinear** |" in markdown
 
 
 def test_peers_are_labelled(tmp_path):
@@ -171,11 +174,12 @@ def test_report_with_nothing_measured_is_an_error(tmp_path):
 
 def test_console_summary_lists_verdicts_and_skips():
     text = summary_text(summarize(fake_sweep()))
-    lines = text.splitlines()
-    assert any(line.startswith("naive") and line.endswith("superlinear") for line in lines)
-    assert any(
-        line.startswith("numpy") and "1.20" in line and line.endswith("linear") for line in lines
-    )
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line[:1].isalpha()}
+    # The last column is the exact verdict ("linear" must not pass for "superlinear"), the
+    # fifth from last the floor multiple.
+    assert rows["floor"][-1] == "linear" and rows["floor"][-5] == "1.00"
+    assert rows["numpy"][-1] == "linear" and rows["numpy"][-5] == "1.20"
+    assert rows["naive"][-1] == "superlinear" and rows["naive"][-5] == "8.00"
     assert "naive float32 N=16,000 predicted 25.60 s" in text
 
 

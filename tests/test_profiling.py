@@ -13,17 +13,43 @@ def data() -> np.ndarray:
     return np.random.default_rng(0).random((400, 32))
 
 
-def test_profile_lists_the_top_functions_by_internal_time(data):
+def table_rows(table: str) -> list[list[str]]:
+    """The printed table's lines below its column header, split into its six columns."""
+    lines = table.splitlines()
+    start = next(i for i, line in enumerate(lines) if "filename:lineno(function)" in line)
+    return [line.split(None, 5) for line in lines[start + 1 :]]
+
+
+def test_rows_are_the_printed_table_in_its_order(data):
+    # `rows` is sorted by the module itself, the table printed by pstats: the two must agree
+    # line for line (function, calls, times to the table's 3 decimals).
     result = profile_epoch("numpy", 400, data=data, n_hidden=16, limit=5)
-    assert 1 <= len(result.rows) <= 5
-    internal = [row.tottime for row in result.rows]
-    assert internal == sorted(internal, reverse=True)
-    assert any("run_epoch" in row.function for row in result.rows) or any(
-        "_cd1_into" in row.function for row in result.rows
-    )
     assert "Ordered by: internal time" in result.table
+    printed = table_rows(result.table)
+    assert len(printed) == len(result.rows) == 5
+    for row, (ncalls, tottime, _, cumtime, _, function) in zip(result.rows, printed, strict=True):
+        assert function == row.function
+        assert ncalls.split("/")[-1] == str(row.ncalls)
+        assert float(tottime) == pytest.approx(row.tottime, abs=6e-4)
+        assert float(cumtime) == pytest.approx(row.cumtime, abs=6e-4)
     text = result.text()
     assert text.startswith("rbmperf profile: numpy, float64, N=400, one epoch, 1 BLAS thread")
+
+
+def test_cumulative_profile_starts_at_the_epoch_and_holds_one_epoch(data):
+    # Sorted by cumulative time the first row is the timed epoch itself (one call, holding
+    # everything else), then the backend's run_epoch. Exactly one epoch is profiled, not the
+    # warm-up: 400 rows at batch 100 are 4 calls of the step.
+    result = profile_epoch("numpy", 400, data=data, n_hidden=16, limit=8, sort="cumulative")
+    assert "Ordered by: cumulative time" in result.table
+    assert [line[-1] for line in table_rows(result.table)] == [r.function for r in result.rows]
+    top, second = result.rows[:2]
+    assert top.function.endswith("(epoch)") and top.ncalls == 1
+    assert second.function.endswith("(run_epoch)") and second.ncalls == 1
+    assert all(row.cumtime <= top.cumtime for row in result.rows)
+    assert top.cumtime <= result.seconds
+    steps = [row for row in result.rows if row.function.endswith("(_cd1_into)")]
+    assert len(steps) == 1 and steps[0].ncalls == 4
 
 
 def test_naive_profile_is_dominated_by_its_cd1():

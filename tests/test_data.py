@@ -243,6 +243,14 @@ def test_load_kaggle_csv_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"ragged\.csv.*line 3: 6 values, expected 5"):
         load_kaggle_csv(ragged)
 
+    # Every row one value short of the header: np.loadtxt reads that as a regular table of
+    # 4 columns, so only the width check after it can tell.
+    short = tmp_path / "short.csv"
+    lines = text.splitlines()
+    short.write_text("\n".join([lines[0]] + [line.rsplit(",", 1)[0] for line in lines[1:]]) + "\n")
+    with pytest.raises(ValueError, match=r"CSV file .*short\.csv.* has 4 columns, expected 5$"):
+        load_kaggle_csv(short)
+
     not_number = tmp_path / "text.csv"
     lines = text.splitlines()
     lines[3] = "1,0,x,0,0"

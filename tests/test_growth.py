@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import rbmperf
-from rbmperf.scaling.growth import GrowthFit, fit_growth
+from rbmperf.scaling.growth import DEFAULT_CONFIDENCE, GrowthFit, _theil_sen, fit_growth
 
 SIZES = np.array([500, 1000, 2000, 4000, 8000, 16000])
 REPEATS = 3
@@ -130,3 +130,23 @@ def test_bad_input_is_named(sizes, seconds, message):
 def test_bad_confidence_is_rejected():
     with pytest.raises(ValueError, match="confidence"):
         fit_growth(SIZES, SIZES * 1e-5, confidence=1.5)
+
+
+@pytest.mark.parametrize("confidence", [0.5, 0.8, 0.9, DEFAULT_CONFIDENCE, 0.99])
+def test_theil_sen_agrees_with_scipy(confidence):
+    # The hand-written estimator stays (importing scipy.stats costs ~2 s and loads a second
+    # OpenBLAS pool into the timing process); it must equal scipy's slope and Sen interval.
+    # Log-log data with repeated sizes (ties in x, which change the variance of Kendall's
+    # statistic) and 1-5 repeats per size.
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(int(confidence * 1000))
+    for _ in range(40):
+        sizes = rng.choice(
+            [250, 500, 1000, 2000, 4000, 8000, 16000], rng.integers(3, 8), replace=False
+        )
+        n = np.repeat(sizes, rng.integers(1, 6, sizes.size)).astype(float)
+        seconds = 1e-6 * n ** rng.uniform(0.5, 2.5) * np.exp(rng.normal(0.0, 0.2, n.size))
+        x, y = np.log(n), np.log(seconds)
+        expected = stats.theilslopes(y, x, alpha=confidence)
+        wanted = (expected.slope, expected.low_slope, expected.high_slope)
+        assert _theil_sen(x, y, confidence) == pytest.approx(wanted, rel=0, abs=1e-12)

@@ -55,7 +55,7 @@ def stratified_split(
     --------
     >>> import numpy as np
     >>> split = stratified_split(np.eye(10), np.arange(10) % 2, test_fraction=0.4)
-    >>> split.X_train.shape, split.X_test.shape, sorted(split.y_test)
+    >>> split.X_train.shape, split.X_test.shape, sorted(split.y_test.tolist())
     ((6, 10), (4, 10), [0, 0, 1, 1])
     """
     from sklearn.model_selection import train_test_split

@@ -31,9 +31,7 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 RUN_SLOW = os.environ.get("RBMPERF_SLOW_DOCS") == "1"
 # Text that marks a README block as too slow for the suite, and why (measured on the 2-core
 # development machine).
-SLOW_BLOCKS = {
-    "train_and_evaluate(DBN((300, 300)": "trains a 300-300 DBN at the default epochs: ~70 s",
-}
+SLOW_BLOCKS: dict[str, str] = {}
 
 
 def _module_names() -> list[str]:

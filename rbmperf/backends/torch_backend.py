@@ -191,6 +191,30 @@ def sample_chain(
     b.h1.neg_()
 
 
+def capture_cuda_graph(step, device: Any, generators: tuple = ()) -> Any:
+    """Capture `step` (a call that only queues CUDA work on fixed tensors) as a CUDA graph.
+
+    `step` runs twice first, on a side stream, as graph capture requires (it creates
+    cuBLAS's handles and workspaces outside the capture), so whatever it writes changes.
+    Generators other than the default one must be registered with the graph, so that each
+    replay advances them (and a seed set between replays takes effect).
+    """
+    import torch
+
+    graph = torch.cuda.CUDAGraph()
+    for generator in generators:
+        graph.register_generator_state(generator)
+    side = torch.cuda.Stream(device)
+    side.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(side):
+        for _ in range(2):
+            step()
+    torch.cuda.current_stream(device).wait_stream(side)
+    with torch.cuda.graph(graph):
+        step()
+    return graph
+
+
 class DeviceState:
     """The training state's tensors on the device (CPU: views of the numpy arrays)."""
 
@@ -499,22 +523,9 @@ class TorchCudaBackend(TorchBackend):
         key = (*buffers.key, lr, m)
         if key in self.graph_status:
             return self._captured.get(key)
-        import torch
-
         step = self._step(buffers, params, lr, m)
         try:
-            graph = torch.cuda.CUDAGraph()
-            # A generator other than the default one must be registered with the graph, so
-            # that each replay advances it (and a new seed between epochs takes effect).
-            graph.register_generator_state(self._generator)
-            side = torch.cuda.Stream(self._device)
-            side.wait_stream(torch.cuda.current_stream(self._device))
-            with torch.cuda.stream(side):
-                for _ in range(2):
-                    step()
-            torch.cuda.current_stream(self._device).wait_stream(side)
-            with torch.cuda.graph(graph):
-                step()
+            graph = capture_cuda_graph(step, self._device, generators=(self._generator,))
         except Exception as error:  # a capture that fails leaves the step eager
             self.graph_status[key] = f"eager: capture failed ({type(error).__name__}: {error})"
             return None

@@ -45,6 +45,15 @@ def test_device_floor_does_the_five_products_and_the_draws(draws):
     assert bool(buffers.uniforms.any()) == draws
 
 
+def test_step_call_runs_one_floor_step():
+    X = structured_data(30)
+    runner = DeviceFloorRunner("cpu")
+    runner.step_call(X, EpochSettings(n_hidden=5))()
+    (buffers,) = runner._buffers.values()
+    (W,) = runner._weight_tensors.values()
+    torch.testing.assert_close(buffers.hidden, torch.from_numpy(X) @ W.T)
+
+
 class StandInGpuBackend(NumpyBackend):
     """numpy's epochs, claiming to run on a device: exercises the sweep's device path."""
 

@@ -195,6 +195,21 @@ def test_device_path_is_reproducible_per_seed():
 
 
 @needs_torch
+def test_step_call_is_one_step_of_an_epoch():
+    X = structured_data(100)
+    backend = device_path_backend()
+    by_epoch, by_step = fresh_state(), fresh_state()
+    backend.run_epoch(by_epoch, X, 100, 0.1, 0.9, np.random.default_rng(7))
+    seed = int(np.random.default_rng(7).integers(0, 2**63 - 1))
+    other = device_path_backend()
+    other.step_call(by_step, X, 0.1, 0.9, seed=seed)()
+    assert not np.array_equal(by_step.W, by_epoch.W)  # the call leaves `state` alone
+    other._state_back(other._device_state(by_step), by_step)
+    np.testing.assert_array_equal(by_step.W, by_epoch.W)
+    np.testing.assert_array_equal(by_step.visible_speed, by_epoch.visible_speed)
+
+
+@needs_torch
 def test_device_path_names_its_device_and_synchronises_without_a_gpu():
     backend = device_path_backend()
     assert "cpu" in backend.device_name()

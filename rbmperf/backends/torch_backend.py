@@ -554,6 +554,46 @@ class TorchCudaBackend(TorchBackend):
             if debug is not None:
                 torch.cuda.set_sync_debug_mode("default")
 
+    def step_call(
+        self,
+        state: TrainingState,
+        batch: np.ndarray,
+        learning_rate: float,
+        momentum: float,
+        seed: int = 0,
+    ):
+        """One training step on `batch`, exactly as :meth:`run_epoch` queues each step.
+
+        Returns a call that copies the mini-batch into the step's input buffer and replays
+        the step's graph (or runs it eagerly). The call only queues work on the device and
+        updates the device's copy of `state` (never `state` itself): for measuring single
+        steps (``scripts/gpu_check.py``), which is done by the caller, not here.
+        """
+        import torch
+
+        n_hidden, n_visible = state.W.shape
+        dtype = torch_dtype(batch.dtype)
+        with torch.no_grad(), _FullFloat32Products():
+            data = self._data_on_device(batch)
+            if self._generator is None:
+                self._generator = torch.Generator(device=self._device)
+            buffers = self._step_buffers(batch.shape[0], n_visible, n_hidden, dtype)
+            params = self._device_state(state)
+            graph = self._graph(buffers, params, learning_rate, momentum)
+            self._generator.manual_seed(seed)
+            params = self._state_on_device(state)
+        eager = self._step(buffers, params, learning_rate, momentum)
+
+        def call() -> None:
+            buffers.batch.copy_(data)
+            if graph is not None:
+                graph.replay()
+            else:
+                with torch.no_grad(), _FullFloat32Products():
+                    eager()
+
+        return call
+
     def run_epoch(
         self,
         state: TrainingState,

@@ -139,6 +139,31 @@ class DeviceFloorRunner(Runner):
         graph = self._graphs.get(key)
         return buffers, (graph.replay if graph is not None else eager)
 
+    def step_call(self, batch: np.ndarray, settings: EpochSettings) -> Callable[[], None]:
+        """One floor step on `batch`, as an epoch queues it (copy in, replay); no sync.
+
+        For timing single steps with device events (``scripts/gpu_check.py``).
+        """
+        import torch
+
+        from ..backends.torch_backend import _FullFloat32Products, torch_dtype
+
+        if self._generator is None:
+            self.prepare(batch.dtype)
+        dtype = torch_dtype(batch.dtype)
+        start = initial_rbm(batch.shape[1], settings.n_hidden, dtype=batch.dtype)
+        W = self._weights(start.W, dtype)
+        data = torch.from_numpy(batch).to(self.torch_device)
+        with _FullFloat32Products():
+            buffers, step = self._step(W, batch.shape[0], batch.shape[1], settings.n_hidden, dtype)
+
+        def call() -> None:
+            with _FullFloat32Products():
+                buffers.batch.copy_(data)
+                step()
+
+        return call
+
     def setup(self, X: np.ndarray, settings: EpochSettings) -> Callable[[], object]:
         import torch
 

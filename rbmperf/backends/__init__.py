@@ -2,8 +2,8 @@
 
 Adding a backend is adding a module that defines ``BACKEND`` (a :class:`Backend` subclass)
 and one line in ``_REGISTERED``. A backend whose module fails to import (numba not
-installed, say) is reported by :func:`backend_status` with the reason, and the rest keep
-working.
+installed, say), or whose constructor raises :class:`BackendUnavailable` (no CUDA device),
+is reported by :func:`backend_status` with the reason, and the rest keep working.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from .base import Backend, Gradient, TrainingState, Uniforms, draw_uniforms
+from .base import Backend, BackendUnavailable, Gradient, TrainingState, Uniforms, draw_uniforms
 
 __all__ = [
     "Backend",
     "BackendStatus",
+    "BackendUnavailable",
     "Gradient",
     "TrainingState",
     "Uniforms",
@@ -32,6 +33,8 @@ _REGISTERED: dict[str, str] = {
     "naive": "rbmperf.backends.naive",
     "numpy": "rbmperf.backends.numpy_slice",
     "numba": "rbmperf.backends.numba_jit",
+    "torch": "rbmperf.backends.torch_backend",
+    "torch-cuda": "rbmperf.backends.torch_cuda",
 }
 
 _instances: dict[str, Backend] = {}
@@ -63,6 +66,9 @@ def _load(name: str) -> Backend | None:
     try:
         module = importlib.import_module(_REGISTERED[name])
         instance = module.BACKEND()
+    except BackendUnavailable as error:
+        _failures[name] = str(error)
+        return None
     except ImportError as error:
         _failures[name] = f"cannot import: {error}"
         return None

@@ -14,7 +14,12 @@ and uniforms ``(u_v0, u_h0, u_v1)`` shaped ``(B, V)``, ``(B, H)``, ``(B, V)``:
 The optimiser is the blog's momentum rule, applied to each parameter after every
 mini-batch: ``speed = momentum * speed + gradient; param += learning_rate * speed``.
 
-Backends know nothing of timing or reporting; they only compute.
+Backends know nothing of timing or reporting; they only compute. A backend that computes on
+an accelerator (``device`` other than ``"cpu"``) runs asynchronously to the host: its
+:meth:`Backend.synchronize` waits for the work it queued, and the timing code
+(:mod:`rbmperf.scaling.regions`) calls it at the edges of every timed region, so that a
+region holds the device's work and nothing is left running past its end. On the CPU it does
+nothing.
 """
 
 from __future__ import annotations
@@ -154,6 +159,14 @@ class Workspace:
         )
 
 
+class BackendUnavailable(ImportError):
+    """Raised by a backend's constructor when it cannot run here; the message says why.
+
+    The registry lists the backend as unavailable with that message (for example "needs a
+    CUDA device; torch 2.13.0+cpu is built without CUDA").
+    """
+
+
 class Backend(ABC):
     """One implementation of CD-1 and of the epoch loop around it.
 
@@ -163,6 +176,20 @@ class Backend(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str]
+    # Where the epochs compute: "cpu" (the host) or an accelerator such as "cuda".
+    device: ClassVar[str] = "cpu"
+
+    def synchronize(self) -> None:
+        """Wait until the work this backend queued on its device has finished.
+
+        A no-op for backends that compute on the host. The timing code calls it at the
+        edges of each timed region; backends never time themselves.
+        """
+        return None
+
+    def device_name(self) -> str | None:
+        """The accelerator this backend computes on, in words (None on the host CPU)."""
+        return None
 
     def prepare(self, dtype: np.dtype) -> float:
         """Get ready to train in `dtype` (compile, warm up); return the seconds it took."""

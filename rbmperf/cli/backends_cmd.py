@@ -1,4 +1,4 @@
-"""``rbmperf backends``: list the registered backends and whether each can run here."""
+"""``rbmperf backends``: list the registered backends and peers, and whether each can run here."""
 
 from __future__ import annotations
 
@@ -14,8 +14,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..backends import backend_status
+    from ..scaling.peers import peer_status
 
     for status in backend_status():
         detail = status.description if status.available else f"unavailable: {status.reason}"
-        print(f"{status.name:8s} {detail}")
+        print(f"{status.name:10s} {detail}")
+    print("\npeers (rbmperf bench --peers NAME,...):")
+    for name, reason in peer_status():
+        print(f"{name:10s} {'available' if reason is None else f'unavailable: {reason}'}")
     return 0

@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--peers",
-        help="comma-separated peers: sklearn, torch (default: those installed); 'none' for none",
+        help="comma-separated peers: sklearn, torch (recorded as torch-loop), r "
+        "(default: those installed); 'none' for none",
     )
     parser.add_argument(
         "--sizes", help=f"comma-separated data sizes (default {DEFAULT_SIZES_TEXT})"

@@ -12,7 +12,7 @@ from .tables import label, seconds_text
 def summary_text(summary: Summary) -> str:
     """A fixed-width table: largest N, median (min–max), × floor, exponent, verdict."""
     header = (
-        f"{'series':16s} {'dtype':8s} {'N max':>7s} {'median epoch (min–max)':>28s} "
+        f"{'series':18s} {'dtype':8s} {'N max':>7s} {'median epoch (min–max)':>28s} "
         f"{'× floor':>8s}  {'k [' + interval_label(summary.confidence) + ']':>19s}  verdict"
     )
     lines = [f"times: {summary.clock} time per epoch", header, "-" * len(header)]
@@ -31,7 +31,7 @@ def summary_text(summary: Summary) -> str:
             f"{seconds_text(largest.maximum)})"
         )
         lines.append(
-            f"{label(name, summary.roles[name]):16s} {dtype:8s} {largest.n:>7,d} {timing:>28s} "
+            f"{label(name, summary.roles[name]):18s} {dtype:8s} {largest.n:>7,d} {timing:>28s} "
             f"{'—' if multiple is None else f'{multiple:.2f}':>8s}  {exponent:>19s}  {fit.verdict}"
         )
     if summary.skipped:

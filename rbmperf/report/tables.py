@@ -135,6 +135,20 @@ def compile_table(summary: Summary) -> Table:
     return header, rows
 
 
+def series_table(summary: Summary) -> Table:
+    """What each measured series is, as its runner described itself (device, R version)."""
+    described: dict[str, str] = {}
+    dtypes: dict[str, list[str]] = {}
+    for record in summary.compile_seconds:
+        described.setdefault(record["name"], record.get("description", "—"))
+        dtypes.setdefault(record["name"], []).append(record["dtype"])
+    rows = [
+        [label(name, summary.roles[name]), ", ".join(dtypes[name]), described[name]]
+        for name in described
+    ]
+    return ["series", "dtypes", "what it is"], rows
+
+
 def machine_table(summary: Summary) -> Table:
     machine: dict[str, Any] = summary.machine
     settings = summary.settings
@@ -168,6 +182,11 @@ def machine_table(summary: Summary) -> Table:
             or "none",
         ],
         ["BLAS threads requested", str(settings.get("threads"))],
+        *(
+            [["accelerators", "; ".join(machine["accelerators"])]]
+            if machine.get("accelerators")
+            else []
+        ),
         [
             "environment",
             ", ".join(f"{k}={v}" for k, v in machine.get("environment", {}).items()) or "—",

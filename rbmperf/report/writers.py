@@ -52,6 +52,7 @@ def _sections(summary: Summary) -> list[tuple[str, tables.Table | None, str]]:
             "budget, so not run.",
         ),
         ("Compile / prepare time (not in any epoch)", tables.compile_table(summary), ""),
+        ("What each series is", tables.series_table(summary), ""),
         ("Machine", tables.machine_table(summary), ""),
     ]
 

@@ -80,6 +80,26 @@ def blas_description() -> str:
     return f"{cpu_model()}; " + ("; ".join(pools) or "no BLAS pool found")
 
 
+def accelerators() -> list[str]:
+    """CUDA devices torch sees, by name; empty unless torch is already imported.
+
+    Never imports torch itself (that takes seconds): a sweep that measures a GPU backend
+    has imported it by the time it describes the machine.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return []
+    try:
+        if not torch.cuda.is_available():
+            return []
+        return [
+            f"{torch.cuda.get_device_name(index)} (CUDA {torch.version.cuda})"
+            for index in range(torch.cuda.device_count())
+        ]
+    except Exception:  # a broken driver must not stop a sweep
+        return []
+
+
 def machine_info() -> dict[str, Any]:
     """Describe this machine and its software, for the results file.
 
@@ -92,7 +112,8 @@ def machine_info() -> dict[str, Any]:
         ``cpu``, ``cores`` (logical, and those this process may use), ``platform``,
         ``python`` (implementation and version), ``versions``, ``blas`` (one entry per
         thread pool from ``threadpoolctl.threadpool_info()``), ``environment`` (the
-        BLAS/OpenMP variables that change timings), ``git_commit`` and ``date`` (UTC, ISO).
+        BLAS/OpenMP variables that change timings), ``accelerators`` (CUDA devices, see
+        :func:`accelerators`), ``git_commit`` and ``date`` (UTC, ISO).
     """
     from threadpoolctl import threadpool_info
 
@@ -136,6 +157,7 @@ def machine_info() -> dict[str, Any]:
         "versions": package_versions(),
         "blas": blas,
         "environment": environment,
+        "accelerators": accelerators(),
         "git_commit": git_commit(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }

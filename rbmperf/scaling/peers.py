@@ -8,9 +8,14 @@
   weights, which is part of what a user pays per epoch.
 - ``torch``: a plain PyTorch CD-1 loop with momentum, written the way a user would write it
   (allocating tensors, ``torch.rand`` draws), on CPU with ``torch.set_num_threads`` set to
-  the sweep's thread count.
+  the sweep's thread count. It is recorded as ``torch-loop`` (``--peers torch`` and
+  ``--peers torch-loop`` both select it), so that it never shares a series name with the
+  ``torch`` backend.
+- ``r``: the blog's R port, a plain vectorised R CD-1 epoch run by ``Rscript`` in a child
+  process that times its own epochs (:mod:`rbmperf.scaling.r_peer`); float64 only.
 
-Neither is a dependency: :func:`available_peers` lists those importable here.
+None is a dependency: :func:`available_peers` lists those usable here, :func:`peer_status`
+says why the others are not.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import r_peer
 from .timing import EpochSettings, Runner
 
 
@@ -47,7 +53,7 @@ class SklearnPeer(Runner):
 class TorchPeer(Runner):
     """A plain PyTorch CD-1 loop with momentum, on CPU."""
 
-    name = "torch"
+    name = "torch-loop"
     role = "peer"
     description = "plain PyTorch CD-1 loop with momentum (CPU)"
 
@@ -112,16 +118,45 @@ class TorchPeer(Runner):
 
 
 _PEERS = {"sklearn": ("sklearn", SklearnPeer), "torch": ("torch", TorchPeer)}
+# Peers that are programs rather than Python libraries: name -> (why not here, runner).
+_PROGRAM_PEERS = {"r": (r_peer.r_unavailable_reason, r_peer.RPeer)}
+# Series names that differ from the peer's name, accepted as names too.
+_ALIASES = {"torch-loop": "torch"}
+
+
+def _canonical(name: str) -> str:
+    return _ALIASES.get(name, name)
+
+
+def peer_unavailable_reason(name: str) -> str | None:
+    """Why the peer called `name` cannot run here (None if it can)."""
+    name = _canonical(name)
+    if name in _PROGRAM_PEERS:
+        return _PROGRAM_PEERS[name][0]()
+    module = _PEERS[name][0]
+    if importlib.util.find_spec(module) is None:
+        return f"needs {module}, which is not installed"
+    return None
 
 
 def available_peers() -> list[str]:
-    """Names of the peers whose library is installed here."""
-    return [name for name, (module, _) in _PEERS.items() if importlib.util.find_spec(module)]
+    """Names of the peers usable here (library installed, program on the PATH)."""
+    return [name for name in peer_names() if peer_unavailable_reason(name) is None]
 
 
 def peer_names() -> list[str]:
     """Every peer rbmperf knows, installed or not."""
-    return list(_PEERS)
+    return [*_PEERS, *_PROGRAM_PEERS]
+
+
+def is_peer_name(name: str) -> bool:
+    """Whether `name` names a peer (its own name or its series name, such as ``torch-loop``)."""
+    return _canonical(name) in peer_names()
+
+
+def peer_status() -> list[tuple[str, str | None]]:
+    """``(name, reason)`` for every peer; the reason is None where it is usable."""
+    return [(name, peer_unavailable_reason(name)) for name in peer_names()]
 
 
 def get_peer(name: str, *, threads: int = 1) -> Runner:
@@ -130,11 +165,15 @@ def get_peer(name: str, *, threads: int = 1) -> Runner:
     Raises
     ------
     ValueError
-        If `name` is not a known peer or its library is not installed.
+        If `name` is not a known peer or it cannot run here (the message says why).
     """
-    if name not in _PEERS:
-        raise ValueError(f"unknown peer {name!r}; known peers: {', '.join(_PEERS)}")
-    module, cls = _PEERS[name]
-    if importlib.util.find_spec(module) is None:
-        raise ValueError(f"peer {name!r} needs {module}, which is not installed")
+    name = _canonical(name)
+    if name not in peer_names():
+        raise ValueError(f"unknown peer {name!r}; known peers: {', '.join(peer_names())}")
+    reason = peer_unavailable_reason(name)
+    if reason is not None:
+        raise ValueError(f"peer {name!r} is not available here: {reason}")
+    if name in _PROGRAM_PEERS:
+        return _PROGRAM_PEERS[name][1](threads=threads)
+    cls = _PEERS[name][1]
     return cls(threads=threads) if cls is TorchPeer else cls()

@@ -77,7 +77,8 @@ def profile_epoch(
     Parameters
     ----------
     backend : str, default "numpy"
-        A backend name, or a peer name (``"sklearn"``, ``"torch"``) if installed.
+        A backend name, or a peer name (``"sklearn"``, ``"torch-loop"``, ``"r"``) if
+        usable here; a name that is both (``"torch"``) is the backend.
     n : int, default 2000
         Rows of data (the first `n` of ``synthetic_mnist`` unless `data` is given).
     dtype : {"float64", "float32"}, default "float64"
@@ -98,7 +99,8 @@ def profile_epoch(
     """
     from threadpoolctl import threadpool_limits
 
-    from .peers import get_peer, peer_names
+    from ..backends import backend_status
+    from .peers import get_peer, is_peer_name
 
     n = check_int(n, "n", minimum=1)
     limit = check_int(limit, "limit", minimum=1)
@@ -106,7 +108,13 @@ def profile_epoch(
     dtype = check_dtype(dtype)
     if sort not in _SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(_SORT_KEYS)}; got {sort!r}")
-    runner = get_peer(backend, threads=threads) if backend in peer_names() else as_runner(backend)
+    # A backend's name wins over a peer's ("torch" is both; the peer is also "torch-loop").
+    is_backend = backend in {status.name for status in backend_status()}
+    runner = (
+        get_peer(backend, threads=threads)
+        if is_peer_name(backend) and not is_backend
+        else as_runner(backend)
+    )
     if data is None:
         from ..data import synthetic_mnist
 

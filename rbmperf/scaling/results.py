@@ -10,7 +10,8 @@ a ``kind``:
              preparation, never part of an epoch time).
 ``epoch``    ``name``, ``role`` (``backend``, ``floor`` or ``peer``), ``dtype``, ``n``,
              ``repeat``, ``seconds`` (wall time of one epoch), ``cpu_seconds`` (CPU time
-             of the process during it), ``threads``, ``n_batches``.
+             of the process during it), ``threads``, ``n_batches``; on an accelerator
+             also ``device`` and ``floor`` (the floor series it is compared with).
 ``skip``     ``name``, ``role``, ``dtype``, ``n``, ``predicted_seconds``,
              ``budget_seconds``, ``reason``: a point not measured because it was predicted
              to take too long.
@@ -115,12 +116,13 @@ def epoch_seconds(record: Record, clock: str = "auto") -> float:
     time otherwise: with one thread the two agree on an idle machine, but on a shared one
     only the wall time includes the moments another process held the core, which is noise
     about this machine's load, not a cost of the epoch. With several threads CPU time adds
-    the threads up, so wall time is the honest figure.
+    the threads up, so wall time is the honest figure; on an accelerator (records with a
+    ``device``) the host's CPU time is not the device's work, so wall time again.
     """
     if clock not in CLOCKS:
         raise ValueError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
     if clock == "auto":
-        clock = "cpu" if record.get("threads") == 1 and "cpu_seconds" in record else "wall"
+        clock = "cpu" if _single_thread_on_host(record) else "wall"
     if clock == "cpu":
         if "cpu_seconds" not in record:
             raise ValueError("these results hold no CPU times (recorded by an older rbmperf)")
@@ -133,9 +135,13 @@ def resolved_clock(records: Iterable[Record], clock: str = "auto") -> str:
     if clock != "auto":
         return clock
     epochs = [r for r in records if r.get("kind") == "epoch"]
-    if epochs and all(r.get("threads") == 1 and "cpu_seconds" in r for r in epochs):
+    if epochs and all(_single_thread_on_host(r) for r in epochs):
         return "cpu"
     return "wall"
+
+
+def _single_thread_on_host(record: Record) -> bool:
+    return record.get("threads") == 1 and "cpu_seconds" in record and not record.get("device")
 
 
 def completed_epochs(records: Iterable[Record]) -> set[tuple]:

@@ -108,10 +108,12 @@ def summarize(
         if record["kind"] == "epoch":
             epochs[(record["name"], record["dtype"], int(record["n"]))].append(record)
 
+    # Each floor series (the host's "floor", a device's "floor-cuda") by dtype and N; a
+    # series is divided by the floor its records name (the host's by default).
     floor_median = {
-        (dtype, n): float(np.median([epoch_seconds(r, clock) for r in group]))
+        (name, dtype, n): float(np.median([epoch_seconds(r, clock) for r in group]))
         for (name, dtype, n), group in epochs.items()
-        if name == "floor"
+        if roles[name] == "floor"
     }
     points = []
     for (name, dtype, n), group in epochs.items():
@@ -127,7 +129,7 @@ def summarize(
                 n=n,
                 seconds=tuple(by_repeat[k] for k in sorted(by_repeat)),
                 n_batches=int(group[0]["n_batches"]),
-                floor_seconds=floor_median.get((dtype, n)),
+                floor_seconds=floor_median.get((_floor_of(group[0]), dtype, n)),
             )
         )
     points.sort(key=lambda p: (ROLE_ORDER.get(p.role, 3), p.dtype, p.name, p.n))
@@ -158,6 +160,13 @@ def summarize(
         finished=finished,
         clock=clock,
     )
+
+
+def _floor_of(record: Record) -> str:
+    """The floor series an epoch record is compared with (a floor with itself)."""
+    if record["role"] == "floor":
+        return record["name"]
+    return record.get("floor", "floor")
 
 
 def growth_fits(

@@ -17,7 +17,12 @@ How a point is measured (the reasons are in ``docs/measuring.md``):
    the machine hits every series alike. Each timed region is one ``run_epoch`` call on
    fresh parameters, with the garbage collector paused; nothing else is inside it. Both
    the wall time and the process's CPU time are recorded (see :func:`epoch_seconds`).
-5. Every measurement is appended to the results file the moment it completes. A rerun
+5. A runner that computes on an accelerator (the ``torch-cuda`` backend) is timed with its
+   device synchronised at the region's edges, and compared with a floor measured on that
+   device in the same run (``floor-cuda``, :mod:`.device_floor`); its records carry
+   ``device`` and ``floor``. A runner that cannot run a dtype (the R peer: float64 only)
+   simply has no series in it.
+6. Every measurement is appended to the results file the moment it completes. A rerun
    with the same file and settings skips the epochs already there, so an interrupted
    sweep resumes where it stopped.
 """
@@ -38,6 +43,7 @@ import numpy as np
 from ..backends import available_backends
 from ..progress import progress_bar
 from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
+from .device_floor import device_floor_runner, floor_name
 from .growth import MIN_SIZES
 from .machine import machine_info
 from .peers import get_peer
@@ -203,7 +209,8 @@ def run_sweep(
     runners: list[Runner] = [BackendRunner(name) for name in names]
     runners += [get_peer(name, threads=threads) for name in peer_list]
     if floor:
-        runners.insert(0, FloorRunner())
+        devices = sorted({runner.device for runner in runners} - {"cpu"})
+        runners[:0] = [FloorRunner(), *(device_floor_runner(device) for device in devices)]
 
     from threadpoolctl import threadpool_limits
 
@@ -211,7 +218,9 @@ def run_sweep(
         session = _Session(settings, results_path, resume)
         session.start()
         datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
-        series = [(runner, dtype) for dtype in dtype_list for runner in runners]
+        series = [
+            (runner, dtype) for dtype in dtype_list for runner in runners if dtype in runner.dtypes
+        ]
         bar = progress_bar(len(series) * len(size_list) * repeats, "bench", enabled=progress)
         try:
             _measure(session, series, datasets, size_list, repeats, budget_seconds, bar)
@@ -311,6 +320,7 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 "role": runner.role,
                 "dtype": dtype,
                 "seconds": compile_seconds,
+                "description": runner.description,
             }
         )
         if sizes[0] > _PROBE_ABOVE and not session.known_points(runner.name, dtype):
@@ -372,9 +382,20 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                     "cpu_seconds": cpu_seconds,
                     "threads": session.settings.threads,
                     "n_batches": -(-n // epoch_settings.batch_size),
+                    **_device_fields(runner),
                 }
             )
             _advance(bar, 1)
+
+
+def _device_fields(runner: Runner) -> dict[str, str]:
+    """For a runner on an accelerator: its device, and the floor it is compared with."""
+    if runner.device == "cpu":
+        return {}
+    fields = {"device": runner.device}
+    if runner.role != "floor":
+        fields["floor"] = floor_name(runner.device)
+    return fields
 
 
 def _record_skip(session, runner, dtype, n, predicted, budget_seconds, doubled) -> None:

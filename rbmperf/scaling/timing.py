@@ -38,6 +38,7 @@ from ..backends import TrainingState, get_backend
 from ..backends.base import Backend
 from ..training import initial_rbm
 from .floor import FloorBuffers, floor_epoch
+from .regions import ReportedTimes, synchronized_epoch
 
 CLOCKS = ("wall", "cpu")
 # Warm-up epochs run on at most this many rows: enough to touch every code path.
@@ -66,11 +67,17 @@ class Runner(ABC):
         ``"backend"``, ``"floor"`` or ``"peer"``.
     description : str
         One line for the report.
+    dtypes : tuple of str
+        The dtypes it can run (the R peer computes in double precision only).
+    device : str
+        Where it computes: ``"cpu"`` or an accelerator (``"cuda"``).
     """
 
     name: str
     role: str
     description: str
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    device: str = "cpu"
 
     def prepare(self, dtype: np.dtype) -> float:
         """Compile or otherwise get ready for `dtype`; return the seconds it took."""
@@ -93,7 +100,9 @@ class BackendRunner(Runner):
     def __init__(self, backend: str | Backend):
         self.backend = get_backend(backend)
         self.name = self.backend.name
-        self.description = self.backend.description
+        self.device = self.backend.device
+        device_name = self.backend.device_name()
+        self.description = self.backend.description + (f"; on {device_name}" if device_name else "")
 
     def prepare(self, dtype: np.dtype) -> float:
         return float(self.backend.prepare(np.dtype(dtype)))
@@ -110,7 +119,10 @@ class BackendRunner(Runner):
             )
             return state
 
-        return epoch
+        if self.device == "cpu":
+            return epoch
+        # A device backend's region starts with its device idle and ends when it is done.
+        return synchronized_epoch(epoch, backend.synchronize)
 
 
 class FloorRunner(Runner):
@@ -149,12 +161,19 @@ def as_runner(contender: str | Backend | Runner) -> Runner:
 
 def timed(call: Callable[[], object]) -> tuple[float, float]:
     """Wall seconds (:func:`time.perf_counter`) and CPU seconds of this process
-    (:func:`time.process_time`, all its threads) that `call` takes."""
+    (:func:`time.process_time`, all its threads) that `call` takes.
+
+    A call that returns :class:`~rbmperf.scaling.regions.ReportedTimes` (a child process
+    that timed its own epoch) is taken at its word.
+    """
     cpu_began = time.process_time()
     began = time.perf_counter()
-    call()
+    result = call()
     wall = time.perf_counter() - began
-    return wall, time.process_time() - cpu_began
+    cpu = time.process_time() - cpu_began
+    if isinstance(result, ReportedTimes):
+        return result.wall_seconds, result.cpu_seconds
+    return wall, cpu
 
 
 def prepare_runner(

@@ -61,11 +61,12 @@ class RBMTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     verbose : int, default 0
         Print each epoch's time and reconstruction error (on at most 1,000 rows).
     random_state : int, RandomState instance or None, default None
-        Seeds the initial weights and the sampling. An int is rbmperf's seed itself, so
-        ``RBMTransformer(random_state=7).fit(X)`` trains like
-        ``rbmperf.train_rbm(X, seed=7)`` and the same int gives the same model on a rerun;
-        ``None`` or a ``RandomState`` draw the seed from numpy's global state or from that
-        instance.
+        Seeds the initial weights and the sampling. An int is rbmperf's seed itself: the
+        same int gives the same model on a rerun, and ``RBMTransformer(random_state=7)``
+        starts and samples like ``rbmperf.train_rbm(X, seed=7)`` (the very same model with
+        the numpy backend, and with any backend when ``X`` fits in one chunk: numba keys
+        its generator per ``run_epoch`` call). ``None`` or a ``RandomState`` draw the seed
+        from numpy's global state or from that instance.
 
     Attributes
     ----------

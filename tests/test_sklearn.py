@@ -23,7 +23,7 @@ from sklearn.utils.estimator_checks import (
 import rbmperf
 from rbmperf.sklearn import DBNClassifier, InputRangeWarning, RBMTransformer
 from rbmperf.sklearn import _input as sklearn_input
-from rbmperf.sklearn.transformer import log_conditionals
+from rbmperf.sklearn._pseudo_likelihood import log_conditionals
 
 # Small, quick instances for the checks: every check fits a few times on tiny data.
 CHECK_TRANSFORMER = RBMTransformer(n_components=8, n_iter=3, random_state=0)

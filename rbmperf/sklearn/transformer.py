@@ -23,8 +23,9 @@ from ._input import (
     model_dtype,
     resolve_seed,
 )
+from ._pseudo_likelihood import log_conditionals
 
-__all__ = ["RBMTransformer", "log_conditionals"]
+__all__ = ["RBMTransformer"]
 
 # The verbose report's reconstruction error is measured on at most this many rows.
 _VERBOSE_ROWS = 1000
@@ -319,7 +320,8 @@ class RBMTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         row (``n_features × log P(x_i | x_-i)``); this is the exact sum, that estimator's
         expected value. It is deterministic, but costs about ``n_features`` times a
         ``transform``. Computed in float64 in the log domain (see
-        :func:`log_conditionals`): no clipping of exponents, no overflow.
+        :func:`rbmperf.sklearn._pseudo_likelihood.log_conditionals`): no clipping of
+        exponents, no overflow.
 
         Parameters
         ----------
@@ -339,54 +341,3 @@ class RBMTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         for where, block, _ in chunks(data, rows, np.dtype(np.float64)):
             out[where] = log_conditionals(block, W, hidden_bias, visible_bias).sum(axis=1)
         return out
-
-
-def _log1p_exp_negative_abs(z: np.ndarray) -> np.ndarray:
-    """``log(1 + exp(-|z|))``: never overflows, and is exact where exp underflows."""
-    return np.log1p(np.exp(-np.abs(z)))
-
-
-def log_conditionals(
-    V: np.ndarray, W: np.ndarray, hidden_bias: np.ndarray, visible_bias: np.ndarray
-) -> np.ndarray:
-    """``log P(v_i | v_-i)`` for every row of `V` and every feature ``i``.
-
-    With the free energy ``F(v) = -v·visible_bias - sum_j softplus(a_j)``, where
-    ``a = v Wᵀ + hidden_bias``, and ``v'`` the row with feature ``i`` flipped
-    (``v'_i = 1 - v_i``, as in BernoulliRBM), ``log P(v_i | v_-i) = log logistic(F(v') - F(v))``.
-    Flipping feature ``i`` shifts every pre-activation by ``s_ij = (1 - 2 v_i) W_ji``, and
-
-    ``softplus(a + s) - softplus(a) = [max(a + s, 0) - max(a, 0)] + t(a + s) - t(a)``,
-    ``t(z) = log(1 + exp(-|z|))``,
-
-    whose bracket is written without subtracting large numbers (``max(s, -a)`` where
-    ``a ≥ 0``). Every exponential has a non-positive argument, so nothing overflows
-    however large the weights or pre-activations are.
-
-    Parameters
-    ----------
-    V : ndarray of shape (n_samples, n_features)
-        Visible values in [0, 1], float64.
-    W : ndarray of shape (n_hidden, n_features)
-    hidden_bias : ndarray of shape (n_hidden,)
-    visible_bias : ndarray of shape (n_features,)
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_features)
-    """
-    pre = V @ W.T + hidden_bias  # (n, H)
-    flip = 1.0 - 2.0 * V  # (n, F): how far each feature moves when flipped
-    shift = flip[:, :, None] * W.T[None, :, :]  # (n, F, H)
-    flipped = pre[:, None, :] + shift
-    pre_b = pre[:, None, :]
-    bracket = np.where(pre_b >= 0, np.maximum(shift, -pre_b), np.maximum(flipped, 0.0))
-    softplus_change = (
-        bracket.sum(axis=2)
-        + _log1p_exp_negative_abs(flipped).sum(axis=2)
-        - _log1p_exp_negative_abs(pre).sum(axis=1, keepdims=True)
-    )
-    # F(v') - F(v) = -flip_i visible_bias_i - sum_j [softplus(a'_j) - softplus(a_j)]
-    free_energy_gain = -flip * visible_bias - softplus_change
-    # log logistic(x) = -log(1 + exp(-x)), written with a non-positive exponent.
-    return -(np.maximum(-free_energy_gain, 0.0) + _log1p_exp_negative_abs(free_energy_gain))

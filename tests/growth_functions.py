@@ -6,10 +6,12 @@ import numpy as np
 
 
 def sum_to(n: int) -> int:
-    """Linear: one Python-level addition per item."""
+    """Linear: n Python-level additions. Each adds 1, so that the total stays a one-digit
+    Python int and every addition costs the same (a total past 2**30 costs more per
+    addition, which bends a long range upwards by ~0.1)."""
     total = 0
-    for i in range(n):
-        total += i
+    for _ in range(n):
+        total += 1
     return total
 
 

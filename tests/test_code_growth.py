@@ -32,10 +32,10 @@ def sleeper(n: int) -> None:
     time.sleep(n * 1e-5)
 
 
-# A 128× range: the fit uses the largest 6 of the 8 sizes (40,000…1,280,000, 32×). With 5
-# repeats (30 points) the interval held within the linear band in 15 of 15 runs on the
-# loaded 2-core box (load average 4), against 9 of 15 with 3 repeats. About 0.6 s in all.
-LINEAR_SIZES = [10_000 * 2**k for k in range(8)]
+# The fit uses the largest 8 of these 11 sizes, 10,000…1,280,000 (a 128× range: the range,
+# more than the repeats, narrows the interval). With 5 repeats it read linear in 40 runs of
+# 40 on the loaded 2-core box (load average 2-6), against 19 of 20 with 3. About 1 s.
+LINEAR_SIZES = [1250 * 2**k for k in range(11)]
 QUADRATIC_SIZES = [50, 100, 200, 400, 800]
 
 

@@ -84,11 +84,12 @@ class GrowthMagics(Magics):
             line, "n:r:s:pqo", "budget=", "wall", posix=False, strict=False,
             preserve_non_opts=True,
         )  # fmt: skip
+        given = opts.get("s", [])
+        setups = [_unquote(text) for text in (given if isinstance(given, list) else [given])]
         if cell is None:
-            setup_source, statement_source = _unquote(opts.get("s", "")), rest
+            setup_source, statement_source = "\n".join(setups), rest
         else:
-            setup_source = "\n".join(part for part in (_unquote(opts.get("s", "")), rest) if part)
-            statement_source = cell
+            setup_source, statement_source = "\n".join([*setups, rest]).strip(), cell
         if not statement_source.strip():
             raise UsageError("%growth needs a statement to time, e.g. %growth -n 1000:8000:x2 f(n)")
         try:

@@ -127,7 +127,8 @@ def comparison_text(comparison: ComparisonResult) -> str:
     clock = _CLOCK_WORDS[first.clock]
     lines = [f"ComparisonResult: {len(rows)} kernels, {clock} per call, {check}"]
     for row in [header, *rows]:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        cells = zip(row, widths, strict=True)
+        lines.append("  ".join(cell.ljust(width) for cell, width in cells).rstrip())
     for result in comparison.results.values():
         lines += [f"{result.label}: {note}" for note in _notes(result) if "interrupted" not in note]
     if comparison.interrupted_at is not None:

@@ -23,8 +23,8 @@ How a size is measured
    collection is forced between sizes: the memory it frees makes the next call pay for
    fresh pages (measured here: +25 % on the first repeat of a 0.2 ms loop). Both CPU time
    (of the whole process, all threads) and wall time are recorded, per call; `clock`
-   picks the one the fit uses. Repeats are interleaved across kernels (A B C A B C …), so slow drift of the
-   machine hits every kernel alike.
+   picks the one the fit uses. Repeats are interleaved across kernels (A B C A B C …), so
+   slow drift of the machine hits every kernel alike.
 5. With several kernels, their outputs at each size must agree (`check`), and the first
    disagreement stops the run with :class:`DisagreementError`.
 6. Ctrl-C (:class:`KeyboardInterrupt`) stops the run and returns what was measured so far,

@@ -48,7 +48,8 @@ class GrowthMagics(Magics):
 
         Usage, in line mode::
 
-          %growth [-n SIZES] [-r R] [-s SETUP] [--budget S] [--wall] [-p] [-o] [-q] statement
+          %growth [-n SIZES] [-r R] [-s SETUP] [--budget S] [--threads T] [--wall] [-p] [-o] [-q]
+                  statement
 
         and in cell mode (the rest of the first line is setup code, the body is timed)::
 
@@ -71,6 +72,9 @@ class GrowthMagics(Magics):
         --budget S: skip sizes predicted to take more than S seconds, all repeats together
         (default 10; ``inf`` for no limit).
 
+        --threads T: BLAS threads while timing (default 1, as everywhere in rbmperf; ``all``
+        leaves them as they are).
+
         --wall: wall time instead of this process's CPU time.
 
         -p: profile at each size with cProfile and print the per-function table, the
@@ -81,7 +85,7 @@ class GrowthMagics(Magics):
         -q: quiet: print nothing, show no plot.
         """
         opts, rest = self.parse_options(
-            line, "n:r:s:pqo", "budget=", "wall", posix=False, strict=False,
+            line, "n:r:s:pqo", "budget=", "threads=", "wall", posix=False, strict=False,
             preserve_non_opts=True,
         )  # fmt: skip
         given = opts.get("s", [])
@@ -97,6 +101,8 @@ class GrowthMagics(Magics):
             profile = "p" in opts
             repeats = int(opts.get("r", 1 if profile else DEFAULT_REPEATS))
             budget = float(opts.get("budget", DEFAULT_BUDGET_SECONDS))
+            threads_text = str(opts.get("threads", "1"))
+            threads = None if threads_text == "all" else int(threads_text)
         except ValueError as error:
             raise UsageError(f"%growth: {error}") from None
         runner = _StatementRunner(self.shell, statement_source, setup_source)
@@ -106,6 +112,7 @@ class GrowthMagics(Magics):
             "clock": "wall" if "wall" in opts else "cpu",
             "budget": None if math.isinf(budget) else budget,
             "label": runner.label,
+            "threads": threads,
         }
         try:
             if profile:

@@ -331,3 +331,21 @@ def test_parse_sizes(text, sizes):
 def test_parse_sizes_refuses_bad_text(text):
     with pytest.raises(ValueError):
         parse_sizes(text)
+
+
+def test_blas_is_pinned_to_one_thread_unless_told_otherwise():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads(n):
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    seen = []
+    result = time_growth(lambda n: seen.append(blas_threads(n)), [10, 20], repeats=1)
+    assert result.threads == 1 and seen and all(threads <= {1} for threads in seen)
+    assert "1 BLAS thread" in result.summary_line()
+    outside = blas_threads(0)
+    seen.clear()
+    time_growth(lambda n: seen.append(blas_threads(n)), [10, 20], repeats=1, threads=None)
+    assert all(threads == outside for threads in seen)
+    with pytest.raises(ValueError, match="threads"):
+        time_growth(sum_to, [10, 20], threads=0)

@@ -63,7 +63,7 @@ def test_the_line_magic_prints_the_verdict_and_puts_n_back(shell, run):
     result, printed = run("%growth -n 50,100,200,400 nested(n)")
     assert result.success, printed
     assert printed.startswith("nested(n): k = ") and "superlinear" in printed
-    assert "[4 sizes, n = 50…400, ≤3 repeats, CPU time per call]" in printed
+    assert "[4 sizes, n = 50…400, ≤3 repeats, CPU time per call, 1 BLAS thread]" in printed
     assert shell.user_ns["n"] == "the user's n"
     del shell.user_ns["n"]
     run("%growth -q -n 50,100 nested(n)")
@@ -158,3 +158,11 @@ def test_import_rbmperf_does_not_import_ipython():
         "rbmperf.load_ipython_extension; assert 'IPython' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_threads_option(shell, run):
+    result, printed = run("r = %growth -o -q --threads all -n 50,100 nested(n)")
+    assert result.success, printed
+    assert shell.user_ns["r"].threads is None
+    result, _ = run("%growth --threads x -n 50,100 nested(n)")
+    assert isinstance(result.error_in_exec, UsageError)

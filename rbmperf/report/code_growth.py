@@ -50,14 +50,21 @@ def verdict_line(result: GrowthResult) -> str:
     return (
         f"{result.label}: {_fit_text(result.growth)} "
         f"[{len(result.sizes)} sizes, {_sizes_text(result.sizes)}, ≤{repeats} repeats, "
-        f"{_CLOCK_WORDS[result.clock]} per call]"
+        f"{_CLOCK_WORDS[result.clock]} per call{_threads_text(result.threads)}]"
     )
+
+
+def _threads_text(threads: int | None) -> str:
+    if threads is None:
+        return ""
+    return f", {threads} BLAS thread{'s' if threads != 1 else ''}"
 
 
 def growth_text(result: GrowthResult) -> str:
     """A fixed-width table of every size (median, min–max, calls per repeat), then the fit."""
     lines = [
-        f"GrowthResult {result.label!r}: {_CLOCK_WORDS[result.clock]} per call",
+        f"GrowthResult {result.label!r}: {_CLOCK_WORDS[result.clock]} per call"
+        f"{_threads_text(result.threads)}",
         f"{'n':>10s}  {'median':>10s}  {'min – max':>21s}  {'repeats':>7s}  {'calls/repeat':>12s}",
     ]
     for n, times, calls in zip(result.sizes, result.times, result.calls_per_repeat, strict=True):
@@ -169,7 +176,8 @@ def profile_text(result: ProfileGrowthResult, limit: int = 10) -> str:
     header, rows = _profile_rows(result, limit)
     lines = [
         f"profile_growth {result.label!r}: own time per function under cProfile "
-        f"({_CLOCK_WORDS[result.clock]}), {len(result.sizes)} sizes, {_sizes_text(result.sizes)}",
+        f"({_CLOCK_WORDS[result.clock]}{_threads_text(result.threads)}), "
+        f"{len(result.sizes)} sizes, {_sizes_text(result.sizes)}",
         f"total: {_fit_text(result.growth)}",
     ]
     if rows:

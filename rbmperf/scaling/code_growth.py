@@ -36,6 +36,7 @@ Measurement returns plain data (:class:`GrowthResult`, :class:`ComparisonResult`
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import numbers
@@ -110,6 +111,8 @@ class GrowthResult:
         The size at which Ctrl-C stopped the run.
     warmup_seconds : float or None
         Wall time of the untimed warm-up call (None without one).
+    threads : int or None
+        BLAS threads during the measurement (None: as they were).
     """
 
     label: str
@@ -123,6 +126,7 @@ class GrowthResult:
     requested: tuple[int, ...] = ()
     interrupted_at: int | None = None
     warmup_seconds: float | None = None
+    threads: int | None = None
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
         """Every repeat as a ``(size, seconds)`` point: the arrays :attr:`growth` fits."""
@@ -228,6 +232,7 @@ def time_growth(
     budget: float | None = None,
     warmup: bool = True,
     label: str | None = None,
+    threads: int | None = 1,
 ) -> GrowthResult:
     """Time `func` at each size and fit how its cost grows.
 
@@ -256,6 +261,10 @@ def time_growth(
         One untimed call at the first size first (just-in-time compilation).
     label : str, optional
         Name in text and plots; default ``func.__name__``.
+    threads : int or None, default 1
+        BLAS threads during the measurement (threadpoolctl), one by default as everywhere
+        in rbmperf: a second thread on a shared machine is noise, and idle BLAS workers
+        that spin would be counted by the CPU clock. None leaves them as they are.
 
     Returns
     -------
@@ -280,7 +289,7 @@ def time_growth(
     check_callable(func, "func")
     results, _ = _measure(
         {name: func}, sizes, setup=setup, repeats=repeats, clock=clock, budget=budget,
-        warmup=warmup, check=None,
+        warmup=warmup, check=None, threads=threads,
     )  # fmt: skip
     return results[name]
 
@@ -314,6 +323,7 @@ def compare_growth(
     clock: str = "cpu",
     budget: float | None = None,
     warmup: bool = True,
+    threads: int | None = 1,
 ) -> ComparisonResult:
     """Time several kernels on the same data at each size and fit each one's growth.
 
@@ -321,7 +331,7 @@ def compare_growth(
     ----------
     kernels : mapping of str to callable
         Label -> kernel, each called as ``kernel(setup(n))`` (or ``kernel(n)``).
-    sizes, setup, repeats, clock, budget, warmup
+    sizes, setup, repeats, clock, budget, warmup, threads
         As in :func:`time_growth`; one setup call per size serves every kernel, and the
         repeats are interleaved across kernels.
     check : callable or None, default :func:`outputs_agree`
@@ -349,6 +359,7 @@ def compare_growth(
     results, interrupted_at = _measure(
         {str(label): func for label, func in kernels.items()}, sizes, setup=setup,
         repeats=repeats, clock=clock, budget=budget, warmup=warmup, check=check,
+        threads=threads,
     )  # fmt: skip
     return ComparisonResult(results, checked=check is not None, interrupted_at=interrupted_at)
 
@@ -416,7 +427,13 @@ def check_callable(func: object, what: str) -> None:
         raise TypeError(f"{what} must be callable; got {type(func).__name__}")
 
 
-def check_options(repeats: object, clock: object, budget: object) -> float | None:
+def check_options(
+    repeats: object, clock: object, budget: object, threads: object = None
+) -> float | None:
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1
+    ):
+        raise ValueError(f"threads must be an integer >= 1, or None; got {threads!r}")
     if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 1:
         raise ValueError(f"repeats must be an integer >= 1; got {repeats!r}")
     if clock not in CLOCKS:
@@ -533,21 +550,27 @@ class KernelSeries:
             raise
         self.warmup_seconds = wall
 
-    def result(self, requested: tuple[int, ...], interrupted_at: int | None) -> GrowthResult:
-        cpu = tuple(tuple(r) for r in self.cpu)
-        wall = tuple(tuple(r) for r in self.wall)
+    def result(
+        self, requested: tuple[int, ...], interrupted_at: int | None, threads: int | None
+    ) -> GrowthResult:
+        # Ctrl-C may land between two appends of one record: keep what every list holds.
+        done = min(len(self.sizes), len(self.cpu), len(self.wall), len(self.calls))
+        kept = [min(len(self.cpu[i]), len(self.wall[i])) for i in range(done)]
+        cpu = tuple(tuple(self.cpu[i][: kept[i]]) for i in range(done))
+        wall = tuple(tuple(self.wall[i][: kept[i]]) for i in range(done))
         return GrowthResult(
             label=self.label,
             clock=self.clock,
-            sizes=tuple(self.sizes),
+            sizes=tuple(self.sizes[:done]),
             times=cpu if self.clock == "cpu" else wall,
             cpu_times=cpu,
             wall_times=wall,
-            calls_per_repeat=tuple(self.calls),
+            calls_per_repeat=tuple(self.calls[:done]),
             skipped=tuple(self.skipped),
             requested=requested,
             interrupted_at=interrupted_at,
             warmup_seconds=self.warmup_seconds,
+            threads=threads,
         )
 
 
@@ -561,13 +584,38 @@ def _measure(
     budget: float | None,
     warmup: bool,
     check: Callable[[object, object], bool] | None,
+    threads: int | None,
 ) -> tuple[dict[str, GrowthResult], int | None]:
     requested = check_sizes(sizes)
-    budget = check_options(repeats, clock, budget)
+    budget = check_options(repeats, clock, budget, threads)
     if setup is not None:
         check_callable(setup, "setup")
     series = [KernelSeries(label, func, clock) for label, func in kernels.items()]
     interrupted_at = None
+    n = requested[-1]
+    try:
+        with blas_threads(threads):
+            interrupted_at = _sizes_loop(series, requested, setup, repeats, budget, warmup, check)
+    except KeyboardInterrupt:  # while the limits were being set or restored
+        measured = {size for s in series for size in s.sizes}
+        interrupted_at = next((size for size in requested if size not in measured), n)
+    for s in series:
+        _warn_if_clock_saw_nothing(s)
+    results = {s.label: s.result(requested, interrupted_at, threads) for s in series}
+    return results, interrupted_at
+
+
+def blas_threads(threads: int | None) -> Any:
+    """A context that pins BLAS to `threads` threads (threadpoolctl); None: no change."""
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def _sizes_loop(series, requested, setup, repeats, budget, warmup, check) -> int | None:
+    """Measure every size in turn; return the size Ctrl-C stopped at, if any."""
     n = requested[0]
     try:
         for index, n in enumerate(requested):
@@ -593,10 +641,8 @@ def _measure(
                 _check_agreement(outputs, check, n)
             del argument, outputs
     except KeyboardInterrupt:
-        interrupted_at = n
-    for s in series:
-        _warn_if_clock_saw_nothing(s)
-    return {s.label: s.result(requested, interrupted_at) for s in series}, interrupted_at
+        return n
+    return None
 
 
 def _warn_if_clock_saw_nothing(series: KernelSeries) -> None:

@@ -53,6 +53,7 @@ Known limits
 from __future__ import annotations
 
 import cProfile
+import gc
 import math
 import os
 import pstats
@@ -68,6 +69,7 @@ from .code_growth import (
     KernelSeries,
     SkippedSize,
     add_note,
+    blas_threads,
     call_setup,
     check_callable,
     check_options,
@@ -145,7 +147,7 @@ class ProfileGrowthResult:
     ----------
     label : str
     clock : {"cpu", "wall"}
-        The profiler's timer.
+        The profiler's timer (``"cpu"``: this thread's CPU time).
     sizes : tuple of int
         The sizes profiled.
     totals : tuple of tuple of float
@@ -155,6 +157,8 @@ class ProfileGrowthResult:
     skipped : tuple of SkippedSize
     requested : tuple of int
     interrupted_at : int or None
+    threads : int or None
+        BLAS threads during the measurement (None: as they were).
     """
 
     label: str
@@ -165,6 +169,7 @@ class ProfileGrowthResult:
     skipped: tuple[SkippedSize, ...] = ()
     requested: tuple[int, ...] = ()
     interrupted_at: int | None = None
+    threads: int | None = None
 
     @cached_property
     def growth(self) -> GrowthFit:
@@ -214,6 +219,7 @@ def profile_growth(
     warmup: bool = True,
     label: str | None = None,
     hide: Iterable[str] = (),
+    threads: int | None = 1,
 ) -> ProfileGrowthResult:
     """Profile `func` with cProfile at each size and fit each function's growth.
 
@@ -221,13 +227,15 @@ def profile_growth(
 
     Parameters
     ----------
-    func, sizes, setup, budget, warmup, label
+    func, sizes, setup, budget, warmup, label, threads
         As in :func:`~rbmperf.time_growth` (`budget` uses the profiled calls' wall times).
     repeats : int, default 1
         Profiled calls per size; each is a point of every function's fit.
     clock : {"cpu", "wall"}, default "cpu"
-        The profiler's timer: this process's CPU time (:func:`time.process_time`), or
-        wall time (:func:`time.perf_counter`).
+        The profiler's timer: the CPU time of this thread (:func:`time.thread_time`; the
+        profiler sees only this thread, and other threads' CPU time, such as idle BLAS
+        workers spinning, would otherwise be charged to whichever function is running),
+        or wall time (:func:`time.perf_counter`).
     hide : iterable of str
         File paths whose functions are left out of the table (a wrapper's own frames).
 
@@ -241,43 +249,28 @@ def profile_growth(
         As in :func:`~rbmperf.time_growth`.
     """
     requested = check_sizes(sizes)
-    budget = check_options(repeats, clock, budget)
+    budget = check_options(repeats, clock, budget, threads)
     check_callable(func, "func")
     if setup is not None:
         check_callable(setup, "setup")
     name = label if label is not None else getattr(func, "__name__", "func")
     hidden = {os.path.abspath(path) for path in hide}
-    timer = time.process_time if clock == "cpu" else time.perf_counter
+    timer = time.thread_time if clock == "cpu" else time.perf_counter
     planner = KernelSeries(name, func, "wall")
     profiles: list[list[dict]] = []  # per size, per repeat: key -> (calls, own, cumulative)
     interrupted_at = None
-    n = requested[0]
+    n = requested[-1]
     try:
-        for index, n in enumerate(requested):
-            planned, _ = planner.plan(n, repeats, budget)
-            if planned == 0:
-                continue
-            argument = call_setup(setup, n)
-            if index == 0 and warmup:
-                planner.warm_up(argument, n)
-            for repeat in range(planned):
-                profiler = cProfile.Profile(timer)
-                began = time.perf_counter()
-                try:
-                    profiler.runcall(func, argument)
-                except Exception as error:
-                    add_note(error, f"raised by {name!r} at n={n:,} (under cProfile)")
-                    raise
-                wall = time.perf_counter() - began
-                stats = _function_stats(profiler, hidden)
-                planner.record(n, wall, wall, 1, first=repeat == 0)
-                if repeat == 0:
-                    profiles.append([])
-                profiles[-1].append(stats)
-            del argument
-    except KeyboardInterrupt:
-        interrupted_at = n
-    sizes_done = tuple(planner.sizes)
+        with blas_threads(threads):
+            interrupted_at = _profile_sizes(
+                planner, func, name, requested, setup, repeats, budget, warmup, timer, hidden,
+                profiles,
+            )  # fmt: skip
+    except KeyboardInterrupt:  # while the limits were being set or restored
+        interrupted_at = next((size for size in requested if size not in planner.sizes), n)
+    # Ctrl-C may land between the two records of a size: keep what both hold.
+    done = min(len(planner.sizes), len(profiles))
+    sizes_done, profiles = tuple(planner.sizes[:done]), profiles[:done]
     totals = tuple(tuple(sum(own for _, own, _ in s.values()) for s in size) for size in profiles)
     rows = _rows(sizes_done, profiles)
     return ProfileGrowthResult(
@@ -289,7 +282,47 @@ def profile_growth(
         skipped=tuple(planner.skipped),
         requested=requested,
         interrupted_at=interrupted_at,
+        threads=threads,
     )
+
+
+def _profile_sizes(
+    planner, func, name, requested, setup, repeats, budget, warmup, timer, hidden, profiles
+) -> int | None:
+    """Profile every size in turn into `profiles`; return the size Ctrl-C stopped at."""
+    n = requested[0]
+    try:
+        for index, n in enumerate(requested):
+            planned, _ = planner.plan(n, repeats, budget)
+            if planned == 0:
+                continue
+            argument = call_setup(setup, n)
+            if index == 0 and warmup:
+                planner.warm_up(argument, n)
+            for repeat in range(planned):
+                profiler = cProfile.Profile(timer)
+                # Paused, as time_growth pauses it: a collection triggered inside the call
+                # scans every object of the process (millions after numba has compiled)
+                # and charges that to whichever function happens to be running.
+                gc.disable()
+                began = time.perf_counter()
+                try:
+                    profiler.runcall(func, argument)
+                except Exception as error:
+                    add_note(error, f"raised by {name!r} at n={n:,} (under cProfile)")
+                    raise
+                finally:
+                    gc.enable()
+                wall = time.perf_counter() - began
+                stats = _function_stats(profiler, hidden)
+                if repeat == 0:
+                    profiles.append([])
+                profiles[-1].append(stats)
+                planner.record(n, wall, wall, 1, first=repeat == 0)
+            del argument
+    except KeyboardInterrupt:
+        return n
+    return None
 
 
 def _function_stats(profiler: cProfile.Profile, hidden: set[str]) -> dict:

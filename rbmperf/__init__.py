@@ -1,8 +1,10 @@
 """rbmperf: RBM / DBN training behind interchangeable backends, and the tools to time them.
 
 The public API: :class:`RBM`, :func:`train_rbm`, :func:`available_backends`,
-:func:`get_backend`, :func:`backend_status`, :class:`DBN` and :func:`fit_growth`.
-The last two load on first use, so ``import rbmperf`` stays light.
+:func:`get_backend`, :func:`backend_status`, :class:`DBN`, :func:`fit_growth`, and
+:func:`time_growth`, :func:`compare_growth`, :func:`profile_growth` for any code's growth.
+All but the first five load on first use, so ``import rbmperf`` stays light; the ``%growth``
+magic (``%load_ext rbmperf``) imports IPython only when loaded.
 """
 
 from __future__ import annotations
@@ -19,18 +21,32 @@ _LAZY = {
     "DBN": "rbmperf.dbn",
     "fit_growth": "rbmperf.scaling.growth",
     "GrowthFit": "rbmperf.scaling.growth",
+    "time_growth": "rbmperf.scaling.code_growth",
+    "compare_growth": "rbmperf.scaling.code_growth",
+    "GrowthResult": "rbmperf.scaling.code_growth",
+    "ComparisonResult": "rbmperf.scaling.code_growth",
+    "profile_growth": "rbmperf.scaling.profile_growth",
+    "ProfileGrowthResult": "rbmperf.scaling.profile_growth",
+    # `%load_ext rbmperf` looks this up; only then is IPython imported.
+    "load_ipython_extension": "rbmperf.ipython_magic",
 }
 
 __all__ = [
     "DBN",
     "RBM",
+    "ComparisonResult",
     "GrowthFit",
+    "GrowthResult",
+    "ProfileGrowthResult",
     "available_backends",
     "backend_status",
+    "compare_growth",
     "fit_growth",
     "get_backend",
     "initial_rbm",
+    "profile_growth",
     "register_backend",
+    "time_growth",
     "train_rbm",
 ]
 

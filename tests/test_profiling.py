@@ -53,7 +53,7 @@ def test_cumulative_profile_starts_at_the_epoch_and_holds_one_epoch(data):
 
 
 def test_naive_profile_is_dominated_by_its_cd1():
-    # The seed's generator hands cd1 the whole data set every step: cd1 is the top entry.
+    # The blog's generator hands cd1 the whole data set every step: cd1 is the top entry.
     # The shapes must make the matrix products (timed inside cd1) outweigh the random
     # draws: at 400 x 32 with 16 hidden units they were a tie and the order flipped under
     # CI noise. At 400 x 196 with 256 hidden units cd1 measured ~6.5x the next entry.

@@ -242,7 +242,7 @@ def momentum_update(
     learning_rate: float,
     momentum: float,
 ) -> None:
-    """The seed's momentum rule with the CD-1 gradient folded into the speed updates.
+    """The blog's momentum rule with the CD-1 gradient folded into the speed updates.
 
     ``speed ← momentum·speed + gradient`` is one ``addmm_`` / ``addmv_`` per parameter
     (``beta`` = momentum, ``alpha`` = 1/B), then ``param ← param + learning_rate·speed``.

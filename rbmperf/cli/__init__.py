@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 # Sub-command modules, in the order `rbmperf --help` lists them.
-_COMMANDS = ("bench", "report", "profile", "train", "viz", "backends")
+_COMMANDS = ("bench", "report", "profile", "growth", "train", "viz", "backends")
 
 
 class UsageError(Exception):

@@ -19,6 +19,12 @@ _LAZY = {
     "growth_fits": "summary",
     "summarize": "summary",
     "load_records": "results",
+    "time_growth": "code_growth",
+    "compare_growth": "code_growth",
+    "GrowthResult": "code_growth",
+    "ComparisonResult": "code_growth",
+    "profile_growth": "profile_growth",
+    "ProfileGrowthResult": "profile_growth",
 }
 
 __all__ = sorted(_LAZY)

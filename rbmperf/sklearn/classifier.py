@@ -31,7 +31,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     hidden_layer_sizes : int or sequence of int, default (300, 300)
         Hidden units of each RBM, bottom first.
     pretrain_epochs, softmax_epochs, finetune_epochs : int or None, default None
-        Epochs of each phase. ``None`` means the seed's 30 / 10 / 10 scaled to the
+        Epochs of each phase. ``None`` means the blog's 30 / 10 / 10 scaled to the
         training-set size (300 / 100 / 100 on the digits): see
         :func:`rbmperf.dbn.default_epochs`.
     pretrain_learning_rate, softmax_learning_rate, finetune_learning_rate : float, default 0.1

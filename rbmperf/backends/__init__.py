@@ -31,6 +31,7 @@ _REGISTERED: dict[str, str] = {
     "naive": "rbmperf.backends.naive",
     "numpy": "rbmperf.backends.numpy_slice",
     "numba": "rbmperf.backends.numba_jit",
+    "binary": "rbmperf.backends.binary",
 }
 
 _instances: dict[str, Backend] = {}

@@ -1,0 +1,656 @@
+"""CD-1 that exploits the binary operands of four of its five matrix products.
+
+Of one CD-1 step's five products (mini-batch of ``B`` rows, ``W`` of shape (H, V))
+
+    P1 = v0 Wᵀ,   P2 = h0 W,   P3 = v1 Wᵀ,   P4 = h0ᵀ v0,   P5 = h1_probsᵀ v1,
+
+four have an operand holding only 0 and 1 (the sampled states v0, v1, h0), and on MNIST-like
+data v0 and v1 are only 10–20% ones. A product with a 0/1 operand is a sum of *selected
+rows* of the other operand, and ``h0ᵀ v0`` counts coincidences, so:
+
+* **P1, P3 by gather-add.** Row ``i`` of ``v Wᵀ`` is the sum of the rows ``j`` of ``Wᵀ``
+  (kept as a (V, H) matrix for the whole epoch, rows padded to 64-byte multiples on a
+  64-byte-aligned base) for which ``v[i, j] = 1``; eight rows are added per pass over the
+  output row, so the output is loaded and stored once per eight rows.
+* **P4 by popcount, exactly.** Each column of v0 and of h0 is packed over the batch into
+  ⌈B/64⌉ 64-bit words; ``(h0ᵀ v0)[k, j] = Σ_words popcount(h_word[k] & v_word[j])``, an
+  integer, so P4 is bit-exact. ``llvm.ctpop`` is exact on every CPU: LLVM lowers it to a
+  vector popcount where the CPU has one (AVX-512 VPOPCNTDQ), to a shuffle-table popcount
+  on AVX2, to scalar ``popcnt`` or to plain bit arithmetic otherwise.
+* **P5 by gather over v1's columns.** ``(v1ᵀ h1_probs)[j] = Σ_{i: v1[i, j] = 1} h1_probs[i]``:
+  a sum of rows of h1_probs, computed per visible unit and combined with that unit's P4
+  counts in the same pass, so each row of the (V, H) gradient is written once.
+* **P2 stays dense** (BLAS): h0 is about half ones, where a gather loses to GEMM.
+
+The row indices and column bits come from the kernels that sample the states (they compare
+uniforms with probabilities; each compare's bit is packed into a row word and a column word
+in the same loop), never from ``np.nonzero`` or ``scipy.sparse`` afterwards, which cost as
+much as a dense product. Row indices are read out of the row words with ``tzcnt``.
+
+**Dense fallback.** A gather is memory-bound (one row load per active unit), GEMM compute-
+bound: gathers break even with BLAS near 40–50% ones. Each product therefore compares the
+density of ones of its binary operand, counted in that mini-batch while sampling, with a
+limit (:class:`DensityLimits`) and otherwise runs the dense BLAS product on the 0/1 states
+expanded from the bits; P4's popcount costs the same at any density and is always used by
+default. Forcing every limit to 1 (:meth:`DensityLimits.always`) or to -1
+(:meth:`DensityLimits.never`) runs one path only (the tests do both).
+
+**Same mathematics as** :mod:`rbmperf.backends.numba_jit`: its vectorised logistic and its
+counter-based generator (same key from the numpy Generator, same counters in the same
+order), so for the same seed both backends draw the same uniforms and differ only in the
+rounding of the products. Under ``NUMBA_DISABLE_JIT=1`` every kernel runs as plain Python
+(the intrinsics have Python bodies) and gives bitwise the same numbers.
+
+Limits: the padded (V, H) layout exists only inside an epoch (``TrainingState`` holds the
+contract's (H, V) arrays at its boundary), so each epoch pays two transposes of W and its
+speed; the gathers assume the batch's active rows of ``Wᵀ`` stay in cache, which holds for
+V·H of the order of this project's 784 × 300.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+from .base import Backend, Gradient, TrainingState, Uniforms, slice_batches
+
+# numba's logistic and generator: the same stream and rounding as the numba backend.
+from .numba_jit import _JIT, _logistic, _momentum_all, _uniform
+
+_ALIGN_BYTES = 64
+# Row length of the padded layout: a multiple of 16 elements is a multiple of 64 bytes in
+# float32 and float64, so every row of an aligned (V, H_padded) matrix starts a cache line.
+_ROW_MULTIPLE = 16
+_WORD_BITS = 64
+
+
+@intrinsic
+def _popcount(typingctx, word):
+    """Number of set bits of a uint64, as an int64 (``llvm.ctpop``: exact on any CPU)."""
+    if word != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.int64(types.uint64), codegen
+
+
+@intrinsic
+def _trailing_zeros(typingctx, word):
+    """Index of the lowest set bit of a non-zero uint64, as an int64 (``llvm.cttz``)."""
+    if word != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        zero_is_poison = ir.Constant(ir.IntType(1), 1)
+        return builder.cttz(args[0], zero_is_poison)
+
+    return types.int64(types.uint64), codegen
+
+
+if numba.config.DISABLE_JIT:  # pure Python (coverage runs): intrinsics cannot be called
+
+    def _popcount(word):
+        return int(word).bit_count()
+
+    def _trailing_zeros(word):
+        word = int(word)
+        return (word & -word).bit_length() - 1
+
+
+@dataclass(frozen=True)
+class DensityLimits:
+    """Largest density of ones of its binary operand at which a product uses its binary kernel.
+
+    A product runs its binary kernel when the mini-batch's measured density is ``≤`` its
+    limit, else the dense BLAS product. A limit of 1 always takes the binary kernel, a
+    negative limit never.
+
+    Attributes
+    ----------
+    gather : float
+        P1 (v0 Wᵀ) and P3 (v1 Wᵀ), by the density of v0 and v1.
+    column_gather : float
+        P5 (h1_probsᵀ v1), by the density of v1.
+    popcount : float
+        P4 (h0ᵀ v0), by the density of v0; its cost does not depend on the density.
+    """
+
+    gather: float = 0.40
+    column_gather: float = 0.40
+    popcount: float = 1.0
+
+    @classmethod
+    def always(cls) -> DensityLimits:
+        """Every product with a binary operand by its binary kernel, at any density."""
+        return cls(1.0, 1.0, 1.0)
+
+    @classmethod
+    def never(cls) -> DensityLimits:
+        """Every product dense (BLAS): the numba backend's products in this layout."""
+        return cls(-1.0, -1.0, -1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels. Bits: ``row_bits[i, c]`` holds columns 64c … 64c+63 of row i (bit j − 64c);
+# ``column_bits[w, j]`` holds rows 64w … 64w+63 of column j (bit i − 64w).
+# ---------------------------------------------------------------------------------------------
+
+
+@numba.njit(**_JIT)
+def _clear_bits(bits, n_words):
+    for w in range(n_words):
+        for j in range(bits.shape[1]):
+            bits[w, j] = np.uint64(0)
+
+
+@numba.njit(**_JIT)
+def _sample_data(data, uniforms, row_bits, column_bits, column_sums, key, counter):
+    """Sample v0 = data > uniform into bits; column_sums = Σ_rows data.
+
+    Returns ``(advanced counter, number of ones)``.
+    """
+    rows, cols = data.shape
+    # numba would unify a uint64 with an int64 as float64, corrupting the bits: cast.
+    key, counter = np.uint64(key), np.uint64(counter)
+    _clear_bits(column_bits, (rows + _WORD_BITS - 1) // _WORD_BITS)
+    for j in range(cols):
+        column_sums[j] = 0.0
+    ones = 0
+    for i in range(rows):
+        base = counter + np.uint64(i * cols)
+        word_row = i // _WORD_BITS
+        row_bit = np.uint64(i % _WORD_BITS)
+        for c in range(row_bits.shape[1]):
+            start = c * _WORD_BITS
+            stop = min(start + _WORD_BITS, cols)
+            word = np.uint64(0)
+            for j in range(start, stop):
+                value = data[i, j]
+                u = _uniform(uniforms, i, j, key, base + np.uint64(j), column_sums)
+                on = np.uint64(1) if value > u else np.uint64(0)
+                word |= on << np.uint64(j - start)
+                column_bits[word_row, j] |= on << row_bit
+                column_sums[j] += value
+            row_bits[i, c] = word
+            ones += _popcount(word)
+    return counter + np.uint64(rows * cols), ones
+
+
+@numba.njit(**_JIT)
+def _reconstruction(
+    pre, bias, uniforms, column_sums, row_bits, column_bits, d_bias, scale, key, counter
+):
+    """Sample v1 = logistic(pre + bias) > uniform into bits; d_bias = scale · (sums − Σ probs).
+
+    Returns ``(advanced counter, number of ones)``.
+    """
+    rows, cols = pre.shape
+    key, counter = np.uint64(key), np.uint64(counter)
+    _clear_bits(column_bits, (rows + _WORD_BITS - 1) // _WORD_BITS)
+    # Sums in the data's dtype, as in the numba backend (float32 sums: ~1e-6 relative).
+    prob_sums = np.zeros(cols, dtype=pre.dtype)
+    ones = 0
+    for i in range(rows):
+        base = counter + np.uint64(i * cols)
+        word_row = i // _WORD_BITS
+        row_bit = np.uint64(i % _WORD_BITS)
+        for c in range(row_bits.shape[1]):
+            start = c * _WORD_BITS
+            stop = min(start + _WORD_BITS, cols)
+            word = np.uint64(0)
+            for j in range(start, stop):
+                p = _logistic(pre[i, j] + bias[j])
+                u = _uniform(uniforms, i, j, key, base + np.uint64(j), pre)
+                on = np.uint64(1) if p > u else np.uint64(0)
+                word |= on << np.uint64(j - start)
+                column_bits[word_row, j] |= on << row_bit
+                prob_sums[j] += p
+            row_bits[i, c] = word
+            ones += _popcount(word)
+    for j in range(cols):
+        d_bias[j] = (column_sums[j] - prob_sums[j]) * scale
+    return counter + np.uint64(rows * cols), ones
+
+
+@numba.njit(**_JIT)
+def _set_bit_indices(words, n_words, indices):
+    """Write the positions of the set bits of ``words[:n_words]`` to `indices`; return count."""
+    n = 0
+    for c in range(n_words):
+        word = words[c]
+        base = c * _WORD_BITS
+        while word != np.uint64(0):
+            indices[n] = base + _trailing_zeros(word)
+            n += 1
+            word &= word - np.uint64(1)
+    return n
+
+
+@numba.njit(**_JIT)
+def _add_rows(source, indices, n, out, width):
+    """``out[:width] += Σ_{p < n} source[indices[p], :width]``, eight rows per pass."""
+    p = 0
+    while p + 8 <= n:
+        r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
+        r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
+        for k in range(width):
+            out[k] += ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
+                (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
+            )
+        p += 8
+    while p < n:
+        r = indices[p]
+        for k in range(width):
+            out[k] += source[r, k]
+        p += 1
+
+
+@numba.njit(**_JIT)
+def _gather_rows(W_t, row_bits, rows, width, pre, indices):
+    """``pre[i, :width] = Σ_{j: v[i, j] = 1} W_t[j, :width]`` for i < rows (P1, P3 by gather)."""
+    for i in range(rows):
+        n = _set_bit_indices(row_bits[i], row_bits.shape[1], indices)
+        out = pre[i]
+        for k in range(width):
+            out[k] = 0.0
+        _add_rows(W_t, indices, n, out, width)
+
+
+@numba.njit(**_JIT)
+def _hidden_states(pre, bias, n_hidden, rows, uniforms, states, column_bits, key, counter):
+    """h0 = logistic(pre + bias) > uniform: dense 0/1 `states` and packed `column_bits`.
+
+    Returns the advanced counter.
+    """
+    key, counter = np.uint64(key), np.uint64(counter)
+    _clear_bits(column_bits, (rows + _WORD_BITS - 1) // _WORD_BITS)
+    for i in range(rows):
+        base = counter + np.uint64(i * n_hidden)
+        word_row = i // _WORD_BITS
+        row_bit = np.uint64(i % _WORD_BITS)
+        for k in range(n_hidden):
+            p = _logistic(pre[i, k] + bias[k])
+            u = _uniform(uniforms, i, k, key, base + np.uint64(k), pre)
+            on = p > u
+            states[i, k] = 1.0 if on else 0.0
+            column_bits[word_row, k] |= (np.uint64(1) if on else np.uint64(0)) << row_bit
+    return counter + np.uint64(rows * n_hidden)
+
+
+@numba.njit(**_JIT)
+def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale):
+    """h1_probs = logistic(pre + bias); d_bias = scale · Σ_rows (h0 − h1_probs).
+
+    `pre` must not be `h1_probs`: LLVM's run-time overlap check would pick the scalar loop.
+    """
+    total = np.zeros(n_hidden, dtype=pre.dtype)
+    for i in range(rows):
+        for k in range(n_hidden):
+            p = _logistic(pre[i, k] + bias[k])
+            total[k] += h0_states[i, k] - p
+            h1_probs[i, k] = p
+    for k in range(n_hidden):
+        d_bias[k] = total[k] * scale
+
+
+@numba.njit(**_JIT)
+def _expand_bits(row_bits, rows, states):
+    """Dense 0/1 `states` (rows × V) from packed row bits, for the dense products."""
+    cols = states.shape[1]
+    for i in range(rows):
+        for j in range(cols):
+            word = row_bits[i, j // _WORD_BITS]
+            states[i, j] = np.float64((word >> np.uint64(j % _WORD_BITS)) & np.uint64(1))
+
+
+@numba.njit(**_JIT)
+def _coincidences(v_bits, h_bits, n_words, j, counts):
+    """``counts[k] = Σ_w popcount(v_bits[w, j] & h_bits[w, k])``: row j of (h0ᵀ v0)ᵀ, exact."""
+    width = counts.size
+    v_word = v_bits[0, j]
+    for k in range(width):
+        counts[k] = _popcount(v_word & h_bits[0, k])
+    for w in range(1, n_words):
+        v_word = v_bits[w, j]
+        for k in range(width):
+            counts[k] += _popcount(v_word & h_bits[w, k])
+
+
+@numba.njit(**_JIT)
+def _weight_gradient(
+    v0_bits, h0_bits, v1_bits, h1_probs, positive, dW_t, rows, scale, popcount, column_gather,
+    indices, counts, negative,
+):  # fmt: skip
+    """``dW_t[:, :H] = scale · (P4ᵀ − P5ᵀ)``, one visible unit (one row of dW_t) at a time.
+
+    P4ᵀ row j: popcounts of v0's column-j bits with h0's (if `popcount`), else the dense
+    ``positive[j]``. P5ᵀ row j: the sum of h1_probs rows over v1's column-j bits (if
+    `column_gather`), else the dense product BLAS already wrote into ``dW_t[j]``.
+    """
+    n_visible = dW_t.shape[0]
+    width = counts.size
+    n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
+    for j in range(n_visible):
+        if column_gather:
+            for k in range(width):
+                negative[k] = 0.0
+            for w in range(n_words):
+                word = v1_bits[w, j]
+                n = 0
+                while word != np.uint64(0):
+                    indices[n] = w * _WORD_BITS + _trailing_zeros(word)
+                    n += 1
+                    word &= word - np.uint64(1)
+                _add_rows(h1_probs, indices, n, negative, width)
+        else:
+            for k in range(width):
+                negative[k] = dW_t[j, k]
+        out = dW_t[j]
+        if popcount:
+            _coincidences(v0_bits, h0_bits, n_words, j, counts)
+            for k in range(width):
+                out[k] = (counts[k] - negative[k]) * scale
+        else:
+            for k in range(width):
+                out[k] = (positive[j, k] - negative[k]) * scale
+
+
+def coincidence_counts(v_bits: np.ndarray, h_bits: np.ndarray, rows: int) -> np.ndarray:
+    """(h0ᵀ v0) as int64 (H, V) from packed column bits of h0 and v0 (for tests and users).
+
+    `v_bits` (words, V) and `h_bits` (words, H) as the kernels pack them: bit ``i − 64w`` of
+    word ``w`` is row ``i`` of the batch.
+    """
+    n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
+    counts = np.empty(h_bits.shape[1], dtype=np.int64)
+    out = np.empty((v_bits.shape[1], h_bits.shape[1]), dtype=np.int64)
+    for j in range(v_bits.shape[1]):
+        _coincidences(v_bits, h_bits, n_words, j, counts)
+        out[j] = counts
+    return out.T
+
+
+# ---------------------------------------------------------------------------------------------
+# The step and the epoch
+# ---------------------------------------------------------------------------------------------
+
+
+def _aligned_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Zeros of `shape` whose first element sits on a 64-byte boundary."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    raw = np.zeros(size + _ALIGN_BYTES // dtype.itemsize, dtype=dtype)
+    offset = (-raw.ctypes.data % _ALIGN_BYTES) // dtype.itemsize
+    return raw[offset : offset + size].reshape(shape)
+
+
+class BinaryWorkspace:
+    """The epoch's weight layout and one step's buffers for up to `batch_size` rows.
+
+    ``W_t`` and ``W_speed_t`` are W and its speed transposed to (V, H_padded), rows aligned
+    to 64 bytes, padding zero (it stays zero: its gradient is never written).
+    """
+
+    def __init__(self, batch_size: int, n_visible: int, n_hidden: int, dtype: np.dtype):
+        dtype = np.dtype(dtype)
+        self.key = (batch_size, n_visible, n_hidden, dtype)
+        padded = -(-n_hidden // _ROW_MULTIPLE) * _ROW_MULTIPLE
+        words = -(-batch_size // _WORD_BITS)
+        chunks = -(-n_visible // _WORD_BITS)
+        self.n_hidden = n_hidden
+        self.W_t = _aligned_zeros((n_visible, padded), dtype)
+        self.W_speed_t = _aligned_zeros((n_visible, padded), dtype)
+        self.dW_t = _aligned_zeros((n_visible, padded), dtype)
+        # Dense P4ᵀ, only written when P4 falls back to BLAS.
+        self.positive = _aligned_zeros((n_visible, padded), dtype)
+        self.hidden_pre = _aligned_zeros((batch_size, padded), dtype)
+        self.h1_probs = _aligned_zeros((batch_size, padded), dtype)
+        self.h0_states = np.zeros((batch_size, n_hidden), dtype=dtype)
+        self.visible_pre = np.zeros((batch_size, n_visible), dtype=dtype)
+        self.v0_states = np.zeros((batch_size, n_visible), dtype=dtype)
+        self.v1_states = np.zeros((batch_size, n_visible), dtype=dtype)
+        self.v0_row_bits = np.zeros((batch_size, chunks), dtype=np.uint64)
+        self.v1_row_bits = np.zeros((batch_size, chunks), dtype=np.uint64)
+        self.v0_column_bits = np.zeros((words, n_visible), dtype=np.uint64)
+        self.v1_column_bits = np.zeros((words, n_visible), dtype=np.uint64)
+        self.h0_column_bits = np.zeros((words, padded), dtype=np.uint64)
+        self.indices = np.zeros(max(n_visible, batch_size), dtype=np.int64)
+        self.counts = np.zeros(n_hidden, dtype=np.int64)
+        self.negative = np.zeros(n_hidden, dtype=dtype)
+        self.visible_sums = np.zeros(n_visible, dtype=dtype)
+        self.d_hidden_bias = np.zeros(n_hidden, dtype=dtype)
+        self.d_visible_bias = np.zeros(n_visible, dtype=dtype)
+
+    @classmethod
+    def reuse(
+        cls,
+        existing: BinaryWorkspace | None,
+        batch_size: int,
+        n_visible: int,
+        n_hidden: int,
+        dtype: np.dtype,
+    ) -> BinaryWorkspace:
+        """Return `existing` if it has this shape and dtype, else a new workspace."""
+        if existing is not None and existing.key == (batch_size, n_visible, n_hidden, dtype):
+            return existing
+        return cls(batch_size, n_visible, n_hidden, dtype)
+
+    @property
+    def W_view(self) -> np.ndarray:
+        """``W_t`` without its padding: Wᵀ, (V, H)."""
+        return self.W_t[:, : self.n_hidden]
+
+    def load(self, W: np.ndarray, W_speed: np.ndarray) -> None:
+        """Copy the contract's (H, V) weights and speed into the padded (V, H) layout."""
+        self.W_t[:, : self.n_hidden] = W.T
+        self.W_speed_t[:, : self.n_hidden] = W_speed.T
+
+    def store(self, W: np.ndarray, W_speed: np.ndarray) -> None:
+        """Copy the padded layout back into the contract's (H, V) arrays, in place."""
+        W[...] = self.W_t[:, : self.n_hidden].T
+        W_speed[...] = self.W_speed_t[:, : self.n_hidden].T
+
+    def weight_gradient(self) -> np.ndarray:
+        """The last step's dW in the contract's (H, V) shape (a new C-contiguous array)."""
+        return np.ascontiguousarray(self.dW_t[:, : self.n_hidden].T)
+
+
+def _cd1_into(
+    work: BinaryWorkspace,
+    hidden_bias: np.ndarray,
+    visible_bias: np.ndarray,
+    v0: np.ndarray,
+    uniforms: Uniforms | None,
+    key: np.uint64,
+    counter: np.uint64,
+    limits: DensityLimits,
+    paths: Counter | None = None,
+) -> np.uint64:
+    """One CD-1 gradient of the weights in ``work.W_t`` into ``work.dW_t`` and the biases.
+
+    Uniforms from `uniforms`, or from the generator at (`key`, `counter`) if None. Returns
+    the generator's advanced counter. Counts each product's path in `paths` if given.
+    """
+    rows, n_visible = v0.shape
+    n_hidden = work.n_hidden
+    size = rows * n_visible
+    u_v0, u_h0, u_v1 = uniforms if uniforms is not None else (None, None, None)
+    W = work.W_view
+    pre = work.hidden_pre
+    h0 = work.h0_states[:rows]
+    scale = v0.dtype.type(1.0 / rows)
+
+    counter, ones = _sample_data(
+        v0, u_v0, work.v0_row_bits, work.v0_column_bits, work.visible_sums, key, counter
+    )
+    v0_density = ones / size
+    gather_p1 = v0_density <= limits.gather
+    popcount = v0_density <= limits.popcount
+    if gather_p1:
+        _gather_rows(work.W_t, work.v0_row_bits, rows, n_hidden, pre, work.indices)
+    if not gather_p1 or not popcount:
+        _expand_bits(work.v0_row_bits, rows, work.v0_states)
+    if not gather_p1:
+        np.matmul(work.v0_states[:rows], W, out=pre[:rows, :n_hidden])
+    counter = _hidden_states(
+        pre, hidden_bias, n_hidden, rows, u_h0, work.h0_states, work.h0_column_bits, key,
+        np.uint64(counter),
+    )  # fmt: skip
+
+    visible_pre = work.visible_pre[:rows]
+    np.matmul(h0, W.T, out=visible_pre)  # P2: dense
+    counter, ones = _reconstruction(
+        visible_pre, visible_bias, u_v1, work.visible_sums, work.v1_row_bits,
+        work.v1_column_bits, work.d_visible_bias, scale, key, np.uint64(counter),
+    )  # fmt: skip
+    v1_density = ones / size
+    gather_p3 = v1_density <= limits.gather
+    column_gather = v1_density <= limits.column_gather
+    if gather_p3:
+        _gather_rows(work.W_t, work.v1_row_bits, rows, n_hidden, pre, work.indices)
+    if not gather_p3 or not column_gather:
+        _expand_bits(work.v1_row_bits, rows, work.v1_states)
+    if not gather_p3:
+        np.matmul(work.v1_states[:rows], W, out=pre[:rows, :n_hidden])
+    _negative_hidden(
+        pre, hidden_bias, n_hidden, rows, work.h0_states, work.h1_probs, work.d_hidden_bias,
+        scale,
+    )  # fmt: skip
+
+    if not column_gather:  # P5 dense, written where the gradient goes
+        h1_probs = work.h1_probs[:rows, :n_hidden]
+        np.matmul(work.v1_states[:rows].T, h1_probs, out=work.dW_t[:, :n_hidden])
+    if not popcount:
+        np.matmul(work.v0_states[:rows].T, h0, out=work.positive[:, :n_hidden])
+    _weight_gradient(
+        work.v0_column_bits, work.h0_column_bits, work.v1_column_bits, work.h1_probs,
+        work.positive, work.dW_t, rows, scale, popcount, column_gather, work.indices,
+        work.counts, work.negative,
+    )  # fmt: skip
+    if paths is not None:
+        for product, binary in (
+            ("v0 W.T", gather_p1),
+            ("v1 W.T", gather_p3),
+            ("h0.T v0", popcount),
+            ("h1_probs.T v1", column_gather),
+        ):
+            paths[product, "binary" if binary else "dense"] += 1
+    return np.uint64(counter)
+
+
+class BinaryBackend(Backend):
+    """Gather-add, popcount and column-gather kernels for the products with 0/1 operands.
+
+    Parameters
+    ----------
+    limits : DensityLimits, optional
+        When each product takes its binary kernel; the default chooses by density.
+        ``DensityLimits.always()`` / ``DensityLimits.never()`` force one path.
+    """
+
+    name = "binary"
+    description = "numba gather-add / popcount kernels where a product has a 0/1 operand"
+
+    def __init__(self, limits: DensityLimits | None = None) -> None:
+        self.limits = limits if limits is not None else DensityLimits()
+        self._workspace: BinaryWorkspace | None = None
+        self._prepared: dict[str, float] = {}
+        #: How often each product took each path, counted over this instance's steps.
+        self.paths: Counter = Counter()
+
+    @property
+    def compile_seconds(self) -> dict[str, float]:
+        """Seconds spent compiling (or loading from cache) per dtype in this process."""
+        return dict(self._prepared)
+
+    def prepare(self, dtype: np.dtype) -> float:
+        """Compile (or load from numba's cache) the training path for `dtype`; return seconds.
+
+        Runs a tiny epoch down the binary and the dense path each, so no kernel compiles
+        inside a timed epoch. Later calls for the same dtype cost nothing and return 0.
+        """
+        dtype = np.dtype(dtype)
+        if dtype.name in self._prepared:
+            return 0.0
+        start = time.perf_counter()
+        n_visible, n_hidden, rows = 3, 2, 2
+        for limits in (DensityLimits.always(), DensityLimits.never()):
+            state = TrainingState.starting_from(
+                np.zeros((n_hidden, n_visible), dtype=dtype),
+                np.zeros(n_hidden, dtype=dtype),
+                np.zeros(n_visible, dtype=dtype),
+            )
+            X = np.zeros((rows, n_visible), dtype=dtype)
+            BinaryBackend(limits).run_epoch(state, X, rows, 0.1, 0.9, np.random.default_rng(0))
+        seconds = time.perf_counter() - start
+        self._prepared[dtype.name] = seconds
+        return seconds
+
+    def cd1(
+        self,
+        W: np.ndarray,
+        hidden_bias: np.ndarray,
+        visible_bias: np.ndarray,
+        v0: np.ndarray,
+        uniforms: Uniforms,
+    ) -> Gradient:
+        dtype = W.dtype
+        work = BinaryWorkspace(v0.shape[0], W.shape[1], W.shape[0], dtype)
+        work.load(W, np.zeros_like(W))
+        _cd1_into(
+            work,
+            np.ascontiguousarray(hidden_bias, dtype=dtype),
+            np.ascontiguousarray(visible_bias, dtype=dtype),
+            np.ascontiguousarray(v0, dtype=dtype),
+            tuple(np.ascontiguousarray(u, dtype=dtype) for u in uniforms),
+            np.uint64(0),
+            np.uint64(0),
+            self.limits,
+            self.paths,
+        )
+        return work.weight_gradient(), work.d_hidden_bias, work.d_visible_bias
+
+    def run_epoch(
+        self,
+        state: TrainingState,
+        X: np.ndarray,
+        batch_size: int,
+        learning_rate: float,
+        momentum: float,
+        rng: np.random.Generator,
+    ) -> None:
+        n_hidden, n_visible = state.W.shape
+        rows_max = min(batch_size, X.shape[0])
+        work = BinaryWorkspace.reuse(self._workspace, rows_max, n_visible, n_hidden, X.dtype)
+        self._workspace = work
+        work.load(state.W, state.W_speed)
+        # The numba backend's key from the same Generator: the same stream for a seed.
+        key = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
+        counter = np.uint64(0)
+        lr = X.dtype.type(learning_rate)
+        m = X.dtype.type(momentum)
+        flat = [a.reshape(-1) for a in (work.W_t, work.W_speed_t, work.dW_t)]
+        for batch in slice_batches(X, batch_size):
+            counter = _cd1_into(
+                work, state.hidden_bias, state.visible_bias, batch, None, key, counter,
+                self.limits, self.paths,
+            )  # fmt: skip
+            _momentum_all(
+                *flat,
+                state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
+                state.visible_bias, state.visible_speed, work.d_visible_bias,
+                lr, m,
+            )  # fmt: skip
+        work.store(state.W, state.W_speed)
+
+
+BACKEND = BinaryBackend

@@ -146,79 +146,122 @@ class DensityLimits:
 
 
 @numba.njit(**_JIT)
-def _clear_bits(bits, n_words):
-    for w in range(n_words):
-        for j in range(bits.shape[1]):
-            bits[w, j] = np.uint64(0)
+def _sample_data(data, uniforms, flags, column_sums, key, counter):
+    """flags = data > uniform, as 0/1 bytes; column_sums = Σ_rows data; return the counter.
 
-
-@numba.njit(**_JIT)
-def _sample_data(data, uniforms, row_bits, column_bits, column_sums, key, counter):
-    """Sample v0 = data > uniform into bits; column_sums = Σ_rows data.
-
-    Returns ``(advanced counter, number of ones)``.
+    The compare stays in its own loop (numba's sampling loop, one byte stored per value):
+    packing bits in the same loop made LLVM give up vectorising it (1.5–3.6× slower).
     """
     rows, cols = data.shape
     # numba would unify a uint64 with an int64 as float64, corrupting the bits: cast.
     key, counter = np.uint64(key), np.uint64(counter)
-    _clear_bits(column_bits, (rows + _WORD_BITS - 1) // _WORD_BITS)
     for j in range(cols):
         column_sums[j] = 0.0
-    ones = 0
     for i in range(rows):
         base = counter + np.uint64(i * cols)
-        word_row = i // _WORD_BITS
-        row_bit = np.uint64(i % _WORD_BITS)
-        for c in range(row_bits.shape[1]):
-            start = c * _WORD_BITS
-            stop = min(start + _WORD_BITS, cols)
-            word = np.uint64(0)
-            for j in range(start, stop):
-                value = data[i, j]
-                u = _uniform(uniforms, i, j, key, base + np.uint64(j), column_sums)
-                on = np.uint64(1) if value > u else np.uint64(0)
-                word |= on << np.uint64(j - start)
-                column_bits[word_row, j] |= on << row_bit
-                column_sums[j] += value
-            row_bits[i, c] = word
-            ones += _popcount(word)
-    return counter + np.uint64(rows * cols), ones
+        for j in range(cols):
+            value = data[i, j]
+            u = _uniform(uniforms, i, j, key, base + np.uint64(j), column_sums)
+            flags[i, j] = 1 if value > u else 0
+            column_sums[j] += value
+    return counter + np.uint64(rows * cols)
 
 
 @numba.njit(**_JIT)
-def _reconstruction(
-    pre, bias, uniforms, column_sums, row_bits, column_bits, d_bias, scale, key, counter
-):
-    """Sample v1 = logistic(pre + bias) > uniform into bits; d_bias = scale · (sums − Σ probs).
-
-    Returns ``(advanced counter, number of ones)``.
-    """
+def _reconstruction(pre, bias, uniforms, column_sums, flags, d_bias, scale, key, counter):
+    """flags = logistic(pre + bias) > uniform (0/1 bytes); d_bias = scale · (sums − Σ probs)."""
     rows, cols = pre.shape
     key, counter = np.uint64(key), np.uint64(counter)
-    _clear_bits(column_bits, (rows + _WORD_BITS - 1) // _WORD_BITS)
     # Sums in the data's dtype, as in the numba backend (float32 sums: ~1e-6 relative).
     prob_sums = np.zeros(cols, dtype=pre.dtype)
-    ones = 0
     for i in range(rows):
         base = counter + np.uint64(i * cols)
-        word_row = i // _WORD_BITS
-        row_bit = np.uint64(i % _WORD_BITS)
-        for c in range(row_bits.shape[1]):
-            start = c * _WORD_BITS
-            stop = min(start + _WORD_BITS, cols)
-            word = np.uint64(0)
-            for j in range(start, stop):
-                p = _logistic(pre[i, j] + bias[j])
-                u = _uniform(uniforms, i, j, key, base + np.uint64(j), pre)
-                on = np.uint64(1) if p > u else np.uint64(0)
-                word |= on << np.uint64(j - start)
-                column_bits[word_row, j] |= on << row_bit
-                prob_sums[j] += p
-            row_bits[i, c] = word
-            ones += _popcount(word)
+        for j in range(cols):
+            p = _logistic(pre[i, j] + bias[j])
+            u = _uniform(uniforms, i, j, key, base + np.uint64(j), pre)
+            flags[i, j] = 1 if p > u else 0
+            prob_sums[j] += p
     for j in range(cols):
         d_bias[j] = (column_sums[j] - prob_sums[j]) * scale
-    return counter + np.uint64(rows * cols), ones
+    return counter + np.uint64(rows * cols)
+
+
+@numba.njit(**_JIT)
+def _hidden_states(pre, bias, n_hidden, rows, uniforms, states, flags, key, counter):
+    """h0 = logistic(pre + bias) > uniform: 0/1 `states` for BLAS and 0/1 byte `flags`."""
+    key, counter = np.uint64(key), np.uint64(counter)
+    for i in range(rows):
+        base = counter + np.uint64(i * n_hidden)
+        for k in range(n_hidden):
+            p = _logistic(pre[i, k] + bias[k])
+            u = _uniform(uniforms, i, k, key, base + np.uint64(k), pre)
+            on = p > u
+            states[i, k] = 1.0 if on else 0.0
+            flags[i, k] = 1 if on else 0
+    return counter + np.uint64(rows * n_hidden)
+
+
+@numba.njit(**_JIT)
+def _transpose64(block):
+    """Transpose the 64×64 bit matrix ``block[r]`` bit c in place (Hacker's Delight 7-3).
+
+    Swaps the off-diagonal 32×32 quadrants, then 16×16 blocks within them, … 1×1: six
+    rounds of 32 masked swaps, about 400 cycles for 4,096 bits.
+    """
+    width = 32
+    mask = np.uint64(0x00000000FFFFFFFF)
+    while width != 0:
+        shift = np.uint64(width)
+        k = 0
+        while k < _WORD_BITS:
+            t = ((block[k] >> shift) ^ block[k + width]) & mask
+            block[k + width] ^= t
+            block[k] ^= t << shift
+            k = (k + width + 1) & ~width
+        width >>= 1
+        mask ^= mask << np.uint64(width)
+
+
+@numba.njit(**_JIT)
+def _pack_bits(flag_words, rows, cols, row_bits, column_bits):
+    """Pack 0/1 byte flags into row bits and column bits; return the number of ones.
+
+    `flag_words` is the flags' buffer seen as uint64 (eight flags a word, rows padded to
+    64 flags). Multiplying eight 0/1 bytes by 0x0102040810204080 gathers them, in order, into
+    the top byte (no carries: each product bit lands in its own place). Column bits are the
+    row bits transposed in 64×64 blocks.
+    """
+    ones = 0
+    for i in range(rows):
+        for c in range(row_bits.shape[1]):
+            word = np.uint64(0)
+            for q in range(8):
+                eight = flag_words[i, 8 * c + q] * np.uint64(0x0102040810204080)
+                word |= (eight >> np.uint64(56)) << np.uint64(8 * q)
+            row_bits[i, c] = word
+            ones += _popcount(word)
+    block = np.empty(_WORD_BITS, dtype=np.uint64)
+    for w in range((rows + _WORD_BITS - 1) // _WORD_BITS):
+        first = w * _WORD_BITS
+        height = min(_WORD_BITS, rows - first)
+        for c in range(row_bits.shape[1]):
+            for r in range(height):
+                block[r] = row_bits[first + r, c]
+            for r in range(height, _WORD_BITS):
+                block[r] = np.uint64(0)
+            _transpose64(block)
+            start = c * _WORD_BITS
+            for b in range(min(_WORD_BITS, cols - start)):
+                column_bits[w, start + b] = block[b]
+    return ones
+
+
+@numba.njit(**_JIT)
+def _expand_flags(flags, rows, states):
+    """Dense 0/1 `states` (rows × V) from 0/1 byte flags, for the dense products."""
+    for i in range(rows):
+        for j in range(states.shape[1]):
+            states[i, j] = flags[i, j]
 
 
 @numba.njit(**_JIT)
@@ -266,27 +309,6 @@ def _gather_rows(W_t, row_bits, rows, width, pre, indices):
 
 
 @numba.njit(**_JIT)
-def _hidden_states(pre, bias, n_hidden, rows, uniforms, states, column_bits, key, counter):
-    """h0 = logistic(pre + bias) > uniform: dense 0/1 `states` and packed `column_bits`.
-
-    Returns the advanced counter.
-    """
-    key, counter = np.uint64(key), np.uint64(counter)
-    _clear_bits(column_bits, (rows + _WORD_BITS - 1) // _WORD_BITS)
-    for i in range(rows):
-        base = counter + np.uint64(i * n_hidden)
-        word_row = i // _WORD_BITS
-        row_bit = np.uint64(i % _WORD_BITS)
-        for k in range(n_hidden):
-            p = _logistic(pre[i, k] + bias[k])
-            u = _uniform(uniforms, i, k, key, base + np.uint64(k), pre)
-            on = p > u
-            states[i, k] = 1.0 if on else 0.0
-            column_bits[word_row, k] |= (np.uint64(1) if on else np.uint64(0)) << row_bit
-    return counter + np.uint64(rows * n_hidden)
-
-
-@numba.njit(**_JIT)
 def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale):
     """h1_probs = logistic(pre + bias); d_bias = scale · Σ_rows (h0 − h1_probs).
 
@@ -300,16 +322,6 @@ def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, sca
             h1_probs[i, k] = p
     for k in range(n_hidden):
         d_bias[k] = total[k] * scale
-
-
-@numba.njit(**_JIT)
-def _expand_bits(row_bits, rows, states):
-    """Dense 0/1 `states` (rows × V) from packed row bits, for the dense products."""
-    cols = states.shape[1]
-    for i in range(rows):
-        for j in range(cols):
-            word = row_bits[i, j // _WORD_BITS]
-            states[i, j] = np.float64((word >> np.uint64(j % _WORD_BITS)) & np.uint64(1))
 
 
 @numba.njit(**_JIT)
@@ -406,6 +418,7 @@ class BinaryWorkspace:
         padded = -(-n_hidden // _ROW_MULTIPLE) * _ROW_MULTIPLE
         words = -(-batch_size // _WORD_BITS)
         chunks = -(-n_visible // _WORD_BITS)
+        hidden_chunks = -(-n_hidden // _WORD_BITS)
         self.n_hidden = n_hidden
         self.W_t = _aligned_zeros((n_visible, padded), dtype)
         self.W_speed_t = _aligned_zeros((n_visible, padded), dtype)
@@ -416,10 +429,17 @@ class BinaryWorkspace:
         self.h1_probs = _aligned_zeros((batch_size, padded), dtype)
         self.h0_states = np.zeros((batch_size, n_hidden), dtype=dtype)
         self.visible_pre = np.zeros((batch_size, n_visible), dtype=dtype)
+        # Dense 0/1 visible states, only written when a product falls back to BLAS.
         self.v0_states = np.zeros((batch_size, n_visible), dtype=dtype)
         self.v1_states = np.zeros((batch_size, n_visible), dtype=dtype)
+        # 0/1 bytes from the sampling kernels, rows padded to whole 64-bit words of bits
+        # (the padding stays zero); packed into row bits (B, chunks) and column bits (words, ·).
+        self.v0_flags = np.zeros((batch_size, chunks * _WORD_BITS), dtype=np.uint8)
+        self.v1_flags = np.zeros((batch_size, chunks * _WORD_BITS), dtype=np.uint8)
+        self.h0_flags = np.zeros((batch_size, hidden_chunks * _WORD_BITS), dtype=np.uint8)
         self.v0_row_bits = np.zeros((batch_size, chunks), dtype=np.uint64)
         self.v1_row_bits = np.zeros((batch_size, chunks), dtype=np.uint64)
+        self.h0_row_bits = np.zeros((batch_size, hidden_chunks), dtype=np.uint64)
         self.v0_column_bits = np.zeros((words, n_visible), dtype=np.uint64)
         self.v1_column_bits = np.zeros((words, n_visible), dtype=np.uint64)
         self.h0_column_bits = np.zeros((words, padded), dtype=np.uint64)
@@ -464,6 +484,11 @@ class BinaryWorkspace:
         return np.ascontiguousarray(self.dW_t[:, : self.n_hidden].T)
 
 
+def _words(flags: np.ndarray) -> np.ndarray:
+    """The 0/1 byte flags seen as uint64 words, eight flags a word (a view)."""
+    return flags.view(np.uint64)
+
+
 def _cd1_into(
     work: BinaryWorkspace,
     hidden_bias: np.ndarray,
@@ -489,36 +514,37 @@ def _cd1_into(
     h0 = work.h0_states[:rows]
     scale = v0.dtype.type(1.0 / rows)
 
-    counter, ones = _sample_data(
-        v0, u_v0, work.v0_row_bits, work.v0_column_bits, work.visible_sums, key, counter
-    )
+    counter = _sample_data(v0, u_v0, work.v0_flags, work.visible_sums, key, counter)
+    ones = _pack_bits(_words(work.v0_flags), rows, n_visible, work.v0_row_bits, work.v0_column_bits)
     v0_density = ones / size
     gather_p1 = v0_density <= limits.gather
     popcount = v0_density <= limits.popcount
     if gather_p1:
         _gather_rows(work.W_t, work.v0_row_bits, rows, n_hidden, pre, work.indices)
     if not gather_p1 or not popcount:
-        _expand_bits(work.v0_row_bits, rows, work.v0_states)
+        _expand_flags(work.v0_flags, rows, work.v0_states)
     if not gather_p1:
         np.matmul(work.v0_states[:rows], W, out=pre[:rows, :n_hidden])
     counter = _hidden_states(
-        pre, hidden_bias, n_hidden, rows, u_h0, work.h0_states, work.h0_column_bits, key,
+        pre, hidden_bias, n_hidden, rows, u_h0, work.h0_states, work.h0_flags, key,
         np.uint64(counter),
     )  # fmt: skip
+    _pack_bits(_words(work.h0_flags), rows, n_hidden, work.h0_row_bits, work.h0_column_bits)
 
     visible_pre = work.visible_pre[:rows]
     np.matmul(h0, W.T, out=visible_pre)  # P2: dense
-    counter, ones = _reconstruction(
-        visible_pre, visible_bias, u_v1, work.visible_sums, work.v1_row_bits,
-        work.v1_column_bits, work.d_visible_bias, scale, key, np.uint64(counter),
+    counter = _reconstruction(
+        visible_pre, visible_bias, u_v1, work.visible_sums, work.v1_flags,
+        work.d_visible_bias, scale, key, np.uint64(counter),
     )  # fmt: skip
+    ones = _pack_bits(_words(work.v1_flags), rows, n_visible, work.v1_row_bits, work.v1_column_bits)
     v1_density = ones / size
     gather_p3 = v1_density <= limits.gather
     column_gather = v1_density <= limits.column_gather
     if gather_p3:
         _gather_rows(work.W_t, work.v1_row_bits, rows, n_hidden, pre, work.indices)
     if not gather_p3 or not column_gather:
-        _expand_bits(work.v1_row_bits, rows, work.v1_states)
+        _expand_flags(work.v1_flags, rows, work.v1_states)
     if not gather_p3:
         np.matmul(work.v1_states[:rows], W, out=pre[:rows, :n_hidden])
     _negative_hidden(

@@ -81,7 +81,9 @@ def probe(names, dtype, X, n_hidden, batch_size, repeats, warm_epochs):
         states[name] = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
         engines[name] = engine
         record[name] = []
-        engine.run_epoch(states[name], X[: 4 * batch_size], batch_size, 0.1, 0.9, np.random.default_rng(0))
+        engine.run_epoch(
+            states[name], X[: 4 * batch_size], batch_size, 0.1, 0.9, np.random.default_rng(0)
+        )
         for epoch in range(warm_epochs):
             engine.run_epoch(states[name], X, batch_size, 0.1, 0.9, np.random.default_rng(epoch))
     if "binary" in engines:
@@ -170,52 +172,124 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
         timings[label] = 1e6 * statistics.median(samples)
 
     words = binary._words
-    clock("sample v0", lambda: binary._sample_data(
-        batch, None, work.v0_flags, work.visible_sums, key, 0))
-    clock("pack v0 bits", lambda: binary._pack_bits(
-        words(work.v0_flags), rows, n_visible, work.v0_row_bits, work.v0_column_bits))
+    clock(
+        "sample v0",
+        lambda: binary._sample_data(batch, None, work.v0_flags, work.visible_sums, key, 0),
+    )
+    clock(
+        "pack v0 bits",
+        lambda: binary._pack_bits(
+            words(work.v0_flags), rows, n_visible, work.v0_row_bits, work.v0_column_bits
+        ),
+    )
     pre = work.hidden_pre
-    clock("P1 gather", lambda: binary._gather_rows(
-        work.W_t, work.v0_row_bits, rows, H, pre, work.indices))
+    clock(
+        "P1 gather",
+        lambda: binary._gather_rows(work.W_t, work.v0_row_bits, rows, H, pre, work.indices),
+    )
     clock("P1 dense (BLAS)", lambda: np.matmul(batch, W, out=pre[:rows, :H]))
     binary._gather_rows(work.W_t, work.v0_row_bits, rows, H, pre, work.indices)
-    clock("hidden states", lambda: binary._hidden_states(
-        pre, hb, H, rows, None, work.h0_states, work.h0_flags, key, 0))
-    clock("pack h0 bits", lambda: binary._pack_bits(
-        words(work.h0_flags), rows, H, work.h0_row_bits, work.h0_column_bits))
+    clock(
+        "hidden states",
+        lambda: binary._hidden_states(
+            pre, hb, H, rows, None, work.h0_states, work.h0_flags, key, 0
+        ),
+    )
+    clock(
+        "pack h0 bits",
+        lambda: binary._pack_bits(
+            words(work.h0_flags), rows, H, work.h0_row_bits, work.h0_column_bits
+        ),
+    )
     h0 = work.h0_states[:rows]
     vis = work.visible_pre[:rows]
     clock("P2 dense (BLAS)", lambda: np.matmul(h0, W.T, out=vis))
-    clock("reconstruction", lambda: binary._reconstruction(
-        vis, vb, None, work.visible_sums, work.v1_flags, work.d_visible_bias, scale, key, 0))
-    clock("pack v1 bits", lambda: binary._pack_bits(
-        words(work.v1_flags), rows, n_visible, work.v1_row_bits, work.v1_column_bits))
-    clock("P3 gather", lambda: binary._gather_rows(
-        work.W_t, work.v1_row_bits, rows, H, pre, work.indices))
-    clock("negative hidden", lambda: binary._negative_hidden(
-        pre, hb, H, rows, work.h0_states, work.h1_probs, work.d_hidden_bias, scale))
-    clock("P4+P5 binary", lambda: binary._weight_gradient(
-        work.v0_column_bits, work.h0_column_bits, work.v1_column_bits, work.h1_probs,
-        work.positive, work.dW_t, rows, scale, True, True, work.indices, work.counts,
-        work.negative))
+    clock(
+        "reconstruction",
+        lambda: binary._reconstruction(
+            vis, vb, None, work.visible_sums, work.v1_flags, work.d_visible_bias, scale, key, 0
+        ),
+    )
+    clock(
+        "pack v1 bits",
+        lambda: binary._pack_bits(
+            words(work.v1_flags), rows, n_visible, work.v1_row_bits, work.v1_column_bits
+        ),
+    )
+    clock(
+        "P3 gather",
+        lambda: binary._gather_rows(work.W_t, work.v1_row_bits, rows, H, pre, work.indices),
+    )
+    clock(
+        "negative hidden",
+        lambda: binary._negative_hidden(
+            pre, hb, H, rows, work.h0_states, work.h1_probs, work.d_hidden_bias, scale
+        ),
+    )
+    clock(
+        "P4+P5 binary",
+        lambda: binary._weight_gradient(
+            work.v0_column_bits,
+            work.h0_column_bits,
+            work.v1_column_bits,
+            work.h1_probs,
+            work.positive,
+            work.dW_t,
+            rows,
+            scale,
+            True,
+            True,
+            work.indices,
+            work.counts,
+            work.negative,
+        ),
+    )
     clock("expand v1 flags", lambda: binary._expand_flags(work.v1_flags, rows, work.v1_states))
-    clock("P5 dense (BLAS)", lambda: np.matmul(
-        work.v1_states[:rows].T, work.h1_probs[:rows, :H], out=work.dW_t[:, :H]))
-    clock("P4 popcount + combine", lambda: binary._weight_gradient(
-        work.v0_column_bits, work.h0_column_bits, work.v1_column_bits, work.h1_probs,
-        work.positive, work.dW_t, rows, scale, True, False, work.indices, work.counts,
-        work.negative))
+    clock(
+        "P5 dense (BLAS)",
+        lambda: np.matmul(work.v1_states[:rows].T, work.h1_probs[:rows, :H], out=work.dW_t[:, :H]),
+    )
+    clock(
+        "P4 popcount + combine",
+        lambda: binary._weight_gradient(
+            work.v0_column_bits,
+            work.h0_column_bits,
+            work.v1_column_bits,
+            work.h1_probs,
+            work.positive,
+            work.dW_t,
+            rows,
+            scale,
+            True,
+            False,
+            work.indices,
+            work.counts,
+            work.negative,
+        ),
+    )
     both = np.concatenate([batch, batch])
     both_h = np.concatenate([h0, h0])
     clock("P4+P5 fused BLAS (numba)", lambda: np.matmul(both.T, both_h, out=work.positive[:, :H]))
     flat = [a.reshape(-1) for a in (work.W_t, work.W_speed_t, work.dW_t)]
     hb2, hs2, vb2, vs2 = hb.copy(), state.hidden_speed.copy(), vb.copy(), state.visible_speed.copy()
-    clock("momentum", lambda: binary._momentum_all(
-        *flat, hb2, hs2, work.d_hidden_bias, vb2, vs2, work.d_visible_bias,
-        dtype.type(0.0), dtype.type(0.9)))
+    clock(
+        "momentum",
+        lambda: binary._momentum_all(
+            *flat,
+            hb2,
+            hs2,
+            work.d_hidden_bias,
+            vb2,
+            vs2,
+            work.d_visible_bias,
+            dtype.type(0.0),
+            dtype.type(0.9),
+        ),
+    )
     v0_ones = sum(int(x).bit_count() for x in work.v0_row_bits[:rows].ravel())
     v1_ones = sum(int(x).bit_count() for x in work.v1_row_bits[:rows].ravel())
-    print(f"--- stages, {dtype.name}, µs (v0 {v0_ones / batch.size:.3f}, v1 {v1_ones / batch.size:.3f} ones)")
+    v0_density, v1_density = v0_ones / batch.size, v1_ones / batch.size
+    print(f"--- stages, {dtype.name}, µs (ones: v0 {v0_density:.3f}, v1 {v1_density:.3f})")
     for label, micro in timings.items():
         print(f"{label:28} {micro:8.1f}")
 

@@ -171,7 +171,6 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
             samples.append(time.process_time() - start)
         timings[label] = 1e6 * statistics.median(samples)
 
-    words = binary._words
     clock(
         "sample v0",
         lambda: binary._sample_data(batch, None, work.v0_flags, work.visible_sums, key, 0),
@@ -179,7 +178,12 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     clock(
         "pack v0 bits",
         lambda: binary._pack_bits(
-            words(work.v0_flags), rows, n_visible, work.v0_row_bits, work.v0_column_bits
+            work.v0_flags,
+            work.v0_flag_words,
+            rows,
+            n_visible,
+            work.v0_row_bits,
+            work.v0_column_bits,
         ),
     )
     pre = work.hidden_pre
@@ -198,7 +202,7 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     clock(
         "pack h0 bits",
         lambda: binary._pack_bits(
-            words(work.h0_flags), rows, H, work.h0_row_bits, work.h0_column_bits
+            work.h0_flags, work.h0_flag_words, rows, H, work.h0_row_bits, work.h0_column_bits
         ),
     )
     h0 = work.h0_states[:rows]
@@ -213,7 +217,12 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     clock(
         "pack v1 bits",
         lambda: binary._pack_bits(
-            words(work.v1_flags), rows, n_visible, work.v1_row_bits, work.v1_column_bits
+            work.v1_flags,
+            work.v1_flag_words,
+            rows,
+            n_visible,
+            work.v1_row_bits,
+            work.v1_column_bits,
         ),
     )
     clock(
@@ -227,24 +236,14 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
         ),
     )
     clock(
-        "P4+P5 binary",
-        lambda: binary._weight_gradient(
-            work.v0_column_bits,
-            work.h0_column_bits,
-            work.v1_column_bits,
-            work.h1_probs,
-            work.positive,
-            work.dW_t,
-            rows,
-            scale,
-            True,
-            True,
-            work.indices,
-            work.counts,
-            work.negative,
+        "P5 gather",
+        lambda: (
+            np.copyto(work.v1_columns, work.v1_column_bits.T),
+            binary._gather_rows(
+                work.h1_probs, work.v1_columns, n_visible, H, work.dW_t, work.indices
+            ),
         ),
     )
-    clock("expand v1 flags", lambda: binary._expand_flags(work.v1_flags, rows, work.v1_states))
     clock(
         "P5 dense (BLAS)",
         lambda: np.matmul(work.v1_states[:rows].T, work.h1_probs[:rows, :H], out=work.dW_t[:, :H]),
@@ -254,17 +253,12 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
         lambda: binary._weight_gradient(
             work.v0_column_bits,
             work.h0_column_bits,
-            work.v1_column_bits,
-            work.h1_probs,
             work.positive,
             work.dW_t,
             rows,
             scale,
             True,
-            False,
-            work.indices,
             work.counts,
-            work.negative,
         ),
     )
     both = np.concatenate([batch, batch])

@@ -205,34 +205,15 @@ def _hidden_states(pre, bias, n_hidden, rows, uniforms, states, flags, key, coun
 
 
 @numba.njit(**_JIT)
-def _transpose64(block):
-    """Transpose the 64×64 bit matrix ``block[r]`` bit c in place (Hacker's Delight 7-3).
-
-    Swaps the off-diagonal 32×32 quadrants, then 16×16 blocks within them, … 1×1: six
-    rounds of 32 masked swaps, about 400 cycles for 4,096 bits.
-    """
-    width = 32
-    mask = np.uint64(0x00000000FFFFFFFF)
-    while width != 0:
-        shift = np.uint64(width)
-        k = 0
-        while k < _WORD_BITS:
-            t = ((block[k] >> shift) ^ block[k + width]) & mask
-            block[k + width] ^= t
-            block[k] ^= t << shift
-            k = (k + width + 1) & ~width
-        width >>= 1
-        mask ^= mask << np.uint64(width)
-
-
-@numba.njit(**_JIT)
-def _pack_bits(flag_words, rows, cols, row_bits, column_bits):
+def _pack_bits(flags, flag_words, rows, cols, row_bits, column_bits):
     """Pack 0/1 byte flags into row bits and column bits; return the number of ones.
 
-    `flag_words` is the flags' buffer seen as uint64 (eight flags a word, rows padded to
-    64 flags). Multiplying eight 0/1 bytes by 0x0102040810204080 gathers them, in order, into
-    the top byte (no carries: each product bit lands in its own place). Column bits are the
-    row bits transposed in 64×64 blocks.
+    `flag_words` is `flags`' buffer seen as uint64 (eight flags a word; rows are padded to
+    64 flags, the padding zero). Multiplying eight 0/1 bytes by 0x0102040810204080 gathers
+    them, in order, into the top byte (no carries: each partial product has its own bit).
+    Column bits are ORed in row by row (a vectorised pass over the flags); a 64×64 bit
+    transpose of the row words was 3 µs faster per call but doubled this kernel's compile
+    time.
     """
     ones = 0
     for i in range(rows):
@@ -243,28 +224,15 @@ def _pack_bits(flag_words, rows, cols, row_bits, column_bits):
                 word |= (eight >> np.uint64(56)) << np.uint64(8 * q)
             row_bits[i, c] = word
             ones += _popcount(word)
-    block = np.empty(_WORD_BITS, dtype=np.uint64)
-    for w in range((rows + _WORD_BITS - 1) // _WORD_BITS):
-        first = w * _WORD_BITS
-        height = min(_WORD_BITS, rows - first)
-        for c in range(row_bits.shape[1]):
-            for r in range(height):
-                block[r] = row_bits[first + r, c]
-            for r in range(height, _WORD_BITS):
-                block[r] = np.uint64(0)
-            _transpose64(block)
-            start = c * _WORD_BITS
-            for b in range(min(_WORD_BITS, cols - start)):
-                column_bits[w, start + b] = block[b]
-    return ones
-
-
-@numba.njit(**_JIT)
-def _expand_flags(flags, rows, states):
-    """Dense 0/1 `states` (rows × V) from 0/1 byte flags, for the dense products."""
+    for w in range(column_bits.shape[0]):  # all words: a shorter batch leaves none stale
+        for j in range(cols):
+            column_bits[w, j] = np.uint64(0)
     for i in range(rows):
-        for j in range(states.shape[1]):
-            states[i, j] = flags[i, j]
+        word_row = i // _WORD_BITS
+        bit = np.uint64(i % _WORD_BITS)
+        for j in range(cols):
+            column_bits[word_row, j] |= np.uint64(flags[i, j]) << bit
+    return ones
 
 
 @numba.njit(**_JIT)
@@ -314,14 +282,18 @@ def _add_rows(source, indices, n, out, width):
 
 
 @numba.njit(**_JIT)
-def _gather_rows(W_t, row_bits, rows, width, pre, indices):
-    """``pre[i, :width] = Σ_{j: v[i, j] = 1} W_t[j, :width]`` for i < rows (P1, P3 by gather)."""
+def _gather_rows(source, bits, rows, width, out, indices):
+    """``out[i, :width] = Σ_{j: bit j of bits[i] set} source[j, :width]`` for i < rows.
+
+    P1 and P3 (source Wᵀ, bits the rows of v) and P5ᵀ (source h1_probs, bits the columns of
+    v1): one kernel, compiled once per dtype.
+    """
     for i in range(rows):
-        n = _set_bit_indices(row_bits[i], row_bits.shape[1], indices)
-        out = pre[i]
+        n = _set_bit_indices(bits[i], bits.shape[1], indices)
+        row = out[i]
         for k in range(width):
-            out[k] = 0.0
-        _add_rows(W_t, indices, n, out, width)
+            row[k] = 0.0
+        _add_rows(source, indices, n, row, width)
 
 
 @numba.njit(**_JIT)
@@ -366,34 +338,15 @@ def _coincidences(v_bits, h_bits, n_words, j, counts):
 
 
 @numba.njit(**_JIT)
-def _weight_gradient(
-    v0_bits, h0_bits, v1_bits, h1_probs, positive, dW_t, rows, scale, popcount, column_gather,
-    indices, counts, negative,
-):  # fmt: skip
-    """``dW_t[:, :H] = scale · (P4ᵀ − P5ᵀ)``, one visible unit (one row of dW_t) at a time.
+def _weight_gradient(v0_bits, h0_bits, positive, dW_t, rows, scale, popcount, counts):
+    """``dW_t[j, :H] = scale · (P4ᵀ[j] − dW_t[j, :H])``, where dW_t holds P5ᵀ on entry.
 
     P4ᵀ row j: popcounts of v0's column-j bits with h0's (if `popcount`), else the dense
-    ``positive[j]``. P5ᵀ row j: the sum of h1_probs rows over v1's column-j bits (if
-    `column_gather`), else the dense product BLAS already wrote into ``dW_t[j]``.
+    ``positive[j]`` BLAS wrote. P5ᵀ is in `dW_t` already, by gather or by BLAS.
     """
-    n_visible = dW_t.shape[0]
     width = counts.size
     n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
-    for j in range(n_visible):
-        if column_gather:
-            for k in range(width):
-                negative[k] = 0.0
-            for w in range(n_words):
-                word = v1_bits[w, j]
-                n = 0
-                while word != np.uint64(0):
-                    indices[n] = w * _WORD_BITS + _trailing_zeros(word)
-                    n += 1
-                    word &= word - np.uint64(1)
-                _add_rows(h1_probs, indices, n, negative, width)
-        else:
-            for k in range(width):
-                negative[k] = dW_t[j, k]
+    for j in range(dW_t.shape[0]):
         out = dW_t[j]
         if popcount:
             _coincidences(v0_bits, h0_bits, n_words, j, counts)
@@ -401,10 +354,10 @@ def _weight_gradient(
                 # int64 → float through the exponent bits: AVX2 has no vector conversion
                 # from int64, and the plain cast (scalar) cost as much as the popcounts.
                 count = _float64_from_bits(counts[k] | _EXPONENT_52) - _TWO_52
-                out[k] = (out.dtype.type(count) - negative[k]) * scale
+                out[k] = (out.dtype.type(count) - out[k]) * scale
         else:
             for k in range(width):
-                out[k] = (positive[j, k] - negative[k]) * scale
+                out[k] = (positive[j, k] - out[k]) * scale
 
 
 def coincidence_counts(v_bits: np.ndarray, h_bits: np.ndarray, rows: int) -> np.ndarray:
@@ -468,15 +421,19 @@ class BinaryWorkspace:
         self.v0_flags = np.zeros((batch_size, chunks * _WORD_BITS), dtype=np.uint8)
         self.v1_flags = np.zeros((batch_size, chunks * _WORD_BITS), dtype=np.uint8)
         self.h0_flags = np.zeros((batch_size, hidden_chunks * _WORD_BITS), dtype=np.uint8)
+        self.v0_flag_words = self.v0_flags.view(np.uint64)
+        self.v1_flag_words = self.v1_flags.view(np.uint64)
+        self.h0_flag_words = self.h0_flags.view(np.uint64)
         self.v0_row_bits = np.zeros((batch_size, chunks), dtype=np.uint64)
         self.v1_row_bits = np.zeros((batch_size, chunks), dtype=np.uint64)
         self.h0_row_bits = np.zeros((batch_size, hidden_chunks), dtype=np.uint64)
         self.v0_column_bits = np.zeros((words, n_visible), dtype=np.uint64)
         self.v1_column_bits = np.zeros((words, n_visible), dtype=np.uint64)
         self.h0_column_bits = np.zeros((words, padded), dtype=np.uint64)
+        # v1's column bits one visible unit a row: P5 is then the same gather as P1 and P3.
+        self.v1_columns = np.zeros((n_visible, words), dtype=np.uint64)
         self.indices = np.zeros(max(n_visible, batch_size), dtype=np.int64)
         self.counts = np.zeros(n_hidden, dtype=np.int64)
-        self.negative = np.zeros(n_hidden, dtype=dtype)
         self.visible_sums = np.zeros(n_visible, dtype=dtype)
         self.d_hidden_bias = np.zeros(n_hidden, dtype=dtype)
         self.d_visible_bias = np.zeros(n_visible, dtype=dtype)
@@ -515,11 +472,6 @@ class BinaryWorkspace:
         return np.ascontiguousarray(self.dW_t[:, : self.n_hidden].T)
 
 
-def _words(flags: np.ndarray) -> np.ndarray:
-    """The 0/1 byte flags seen as uint64 words, eight flags a word (a view)."""
-    return flags.view(np.uint64)
-
-
 def _cd1_into(
     work: BinaryWorkspace,
     hidden_bias: np.ndarray,
@@ -546,21 +498,25 @@ def _cd1_into(
     scale = v0.dtype.type(1.0 / rows)
 
     counter = _sample_data(v0, u_v0, work.v0_flags, work.visible_sums, key, counter)
-    ones = _pack_bits(_words(work.v0_flags), rows, n_visible, work.v0_row_bits, work.v0_column_bits)
+    ones = _pack_bits(
+        work.v0_flags, work.v0_flag_words, rows, n_visible, work.v0_row_bits, work.v0_column_bits
+    )
     v0_density = ones / size
     gather_p1 = v0_density <= limits.gather
     popcount = v0_density <= limits.popcount
     if gather_p1:
         _gather_rows(work.W_t, work.v0_row_bits, rows, n_hidden, pre, work.indices)
     if not gather_p1 or not popcount:
-        _expand_flags(work.v0_flags, rows, work.v0_states)
+        np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
     if not gather_p1:
         np.matmul(work.v0_states[:rows], W, out=pre[:rows, :n_hidden])
     counter = _hidden_states(
         pre, hidden_bias, n_hidden, rows, u_h0, work.h0_states, work.h0_flags, key,
         np.uint64(counter),
     )  # fmt: skip
-    _pack_bits(_words(work.h0_flags), rows, n_hidden, work.h0_row_bits, work.h0_column_bits)
+    _pack_bits(
+        work.h0_flags, work.h0_flag_words, rows, n_hidden, work.h0_row_bits, work.h0_column_bits
+    )
 
     visible_pre = work.visible_pre[:rows]
     np.matmul(h0, W.T, out=visible_pre)  # P2: dense
@@ -568,14 +524,16 @@ def _cd1_into(
         visible_pre, visible_bias, u_v1, work.visible_sums, work.v1_flags,
         work.d_visible_bias, scale, key, np.uint64(counter),
     )  # fmt: skip
-    ones = _pack_bits(_words(work.v1_flags), rows, n_visible, work.v1_row_bits, work.v1_column_bits)
+    ones = _pack_bits(
+        work.v1_flags, work.v1_flag_words, rows, n_visible, work.v1_row_bits, work.v1_column_bits
+    )
     v1_density = ones / size
     gather_p3 = v1_density <= limits.gather
     column_gather = v1_density <= limits.column_gather
     if gather_p3:
         _gather_rows(work.W_t, work.v1_row_bits, rows, n_hidden, pre, work.indices)
     if not gather_p3 or not column_gather:
-        _expand_flags(work.v1_flags, rows, work.v1_states)
+        np.copyto(work.v1_states[:rows], work.v1_flags[:rows, :n_visible])
     if not gather_p3:
         np.matmul(work.v1_states[:rows], W, out=pre[:rows, :n_hidden])
     _negative_hidden(
@@ -583,16 +541,25 @@ def _cd1_into(
         scale,
     )  # fmt: skip
 
-    if not column_gather:  # P5 dense, written where the gradient goes
+    dW_t = work.dW_t
+    if column_gather:  # P5ᵀ into dW_t, then combined with P4ᵀ in place
+        np.copyto(work.v1_columns, work.v1_column_bits.T)
+        _gather_rows(work.h1_probs, work.v1_columns, n_visible, n_hidden, dW_t, work.indices)
+    else:
         h1_probs = work.h1_probs[:rows, :n_hidden]
-        np.matmul(work.v1_states[:rows].T, h1_probs, out=work.dW_t[:, :n_hidden])
+        np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])
     if not popcount:
         np.matmul(work.v0_states[:rows].T, h0, out=work.positive[:, :n_hidden])
     _weight_gradient(
-        work.v0_column_bits, work.h0_column_bits, work.v1_column_bits, work.h1_probs,
-        work.positive, work.dW_t, rows, scale, popcount, column_gather, work.indices,
-        work.counts, work.negative,
-    )  # fmt: skip
+        work.v0_column_bits,
+        work.h0_column_bits,
+        work.positive,
+        dW_t,
+        rows,
+        scale,
+        popcount,
+        work.counts,
+    )
     if paths is not None:
         for product, binary in (
             ("v0 W.T", gather_p1),

@@ -189,10 +189,10 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     pre = work.hidden_pre
     clock(
         "P1 gather",
-        lambda: binary._gather_rows(work.W_t, work.v0_row_bits, rows, H, pre, work.indices),
+        lambda: binary._gather_rows(work.W_rows, work.v0_row_bits, rows, H, pre, work.indices),
     )
     clock("P1 dense (BLAS)", lambda: np.matmul(batch, W, out=pre[:rows, :H]))
-    binary._gather_rows(work.W_t, work.v0_row_bits, rows, H, pre, work.indices)
+    binary._gather_rows(work.W_rows, work.v0_row_bits, rows, H, pre, work.indices)
     clock(
         "hidden states",
         lambda: binary._hidden_states(
@@ -227,7 +227,7 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     )
     clock(
         "P3 gather",
-        lambda: binary._gather_rows(work.W_t, work.v1_row_bits, rows, H, pre, work.indices),
+        lambda: binary._gather_rows(work.W_rows, work.v1_row_bits, rows, H, pre, work.indices),
     )
     clock(
         "negative hidden",
@@ -240,7 +240,7 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
         lambda: (
             np.copyto(work.v1_columns, work.v1_column_bits.T),
             binary._gather_rows(
-                work.h1_probs, work.v1_columns, n_visible, H, work.dW_t, work.indices
+                work.h1_rows, work.v1_columns, n_visible, H, work.dW_t, work.indices
             ),
         ),
     )

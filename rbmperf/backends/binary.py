@@ -253,32 +253,16 @@ def _set_bit_indices(words, n_words, indices):
 def _add_rows(source, indices, n, out, width):
     """``out[:width] += Σ_{p < n} source[indices[p], :width]``, eight rows per pass.
 
-    The remainder goes in passes of four, two and one row, so no more than three passes
-    read and write `out` for fewer than eight rows (P5's columns have about 12 ones).
+    `n` must be a multiple of 8: callers pad the index list with the index of a row of
+    zeros (one extra row under the source, always in L1), so there is no remainder loop.
     """
-    p = 0
-    while p + 8 <= n:
+    for p in range(0, n, 8):
         r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
         r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
         for k in range(width):
             out[k] += ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
                 (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
             )
-        p += 8
-    if p + 4 <= n:
-        r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
-        for k in range(width):
-            out[k] += (source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])
-        p += 4
-    if p + 2 <= n:
-        r0, r1 = indices[p], indices[p + 1]
-        for k in range(width):
-            out[k] += source[r0, k] + source[r1, k]
-        p += 2
-    if p < n:
-        r0 = indices[p]
-        for k in range(width):
-            out[k] += source[r0, k]
 
 
 @numba.njit(**_JIT)
@@ -286,10 +270,14 @@ def _gather_rows(source, bits, rows, width, out, indices):
     """``out[i, :width] = Σ_{j: bit j of bits[i] set} source[j, :width]`` for i < rows.
 
     P1 and P3 (source Wᵀ, bits the rows of v) and P5ᵀ (source h1_probs, bits the columns of
-    v1): one kernel, compiled once per dtype.
+    v1): one kernel, compiled once per dtype. The last row of `source` must be zeros.
     """
+    zero_row = source.shape[0] - 1
     for i in range(rows):
         n = _set_bit_indices(bits[i], bits.shape[1], indices)
+        while n % 8 != 0:
+            indices[n] = zero_row
+            n += 1
         row = out[i]
         for k in range(width):
             row[k] = 0.0
@@ -404,13 +392,16 @@ class BinaryWorkspace:
         chunks = -(-n_visible // _WORD_BITS)
         hidden_chunks = -(-n_hidden // _WORD_BITS)
         self.n_hidden = n_hidden
-        self.W_t = _aligned_zeros((n_visible, padded), dtype)
+        # One more row, of zeros, under W_t and h1_probs: the gathers' padding row.
+        self.W_rows = _aligned_zeros((n_visible + 1, padded), dtype)
+        self.W_t = self.W_rows[:n_visible]
         self.W_speed_t = _aligned_zeros((n_visible, padded), dtype)
         self.dW_t = _aligned_zeros((n_visible, padded), dtype)
         # Dense P4ᵀ, only written when P4 falls back to BLAS.
         self.positive = _aligned_zeros((n_visible, padded), dtype)
         self.hidden_pre = _aligned_zeros((batch_size, padded), dtype)
-        self.h1_probs = _aligned_zeros((batch_size, padded), dtype)
+        self.h1_rows = _aligned_zeros((batch_size + 1, padded), dtype)
+        self.h1_probs = self.h1_rows[:batch_size]
         self.h0_states = np.zeros((batch_size, n_hidden), dtype=dtype)
         self.visible_pre = np.zeros((batch_size, n_visible), dtype=dtype)
         # Dense 0/1 visible states, only written when a product falls back to BLAS.
@@ -432,7 +423,7 @@ class BinaryWorkspace:
         self.h0_column_bits = np.zeros((words, padded), dtype=np.uint64)
         # v1's column bits one visible unit a row: P5 is then the same gather as P1 and P3.
         self.v1_columns = np.zeros((n_visible, words), dtype=np.uint64)
-        self.indices = np.zeros(max(n_visible, batch_size), dtype=np.int64)
+        self.indices = np.zeros(max(n_visible, batch_size) + 8, dtype=np.int64)
         self.counts = np.zeros(n_hidden, dtype=np.int64)
         self.visible_sums = np.zeros(n_visible, dtype=dtype)
         self.d_hidden_bias = np.zeros(n_hidden, dtype=dtype)
@@ -505,7 +496,7 @@ def _cd1_into(
     gather_p1 = v0_density <= limits.gather
     popcount = v0_density <= limits.popcount
     if gather_p1:
-        _gather_rows(work.W_t, work.v0_row_bits, rows, n_hidden, pre, work.indices)
+        _gather_rows(work.W_rows, work.v0_row_bits, rows, n_hidden, pre, work.indices)
     if not gather_p1 or not popcount:
         np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
     if not gather_p1:
@@ -531,7 +522,7 @@ def _cd1_into(
     gather_p3 = v1_density <= limits.gather
     column_gather = v1_density <= limits.column_gather
     if gather_p3:
-        _gather_rows(work.W_t, work.v1_row_bits, rows, n_hidden, pre, work.indices)
+        _gather_rows(work.W_rows, work.v1_row_bits, rows, n_hidden, pre, work.indices)
     if not gather_p3 or not column_gather:
         np.copyto(work.v1_states[:rows], work.v1_flags[:rows, :n_visible])
     if not gather_p3:
@@ -544,7 +535,7 @@ def _cd1_into(
     dW_t = work.dW_t
     if column_gather:  # P5ᵀ into dW_t, then combined with P4ᵀ in place
         np.copyto(work.v1_columns, work.v1_column_bits.T)
-        _gather_rows(work.h1_probs, work.v1_columns, n_visible, n_hidden, dW_t, work.indices)
+        _gather_rows(work.h1_rows, work.v1_columns, n_visible, n_hidden, dW_t, work.indices)
     else:
         h1_probs = work.h1_probs[:rows, :n_hidden]
         np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])

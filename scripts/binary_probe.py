@@ -253,11 +253,9 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
         lambda: binary._weight_gradient(
             work.v0_column_bits,
             work.h0_column_bits,
-            work.positive,
             work.dW_t,
             rows,
             scale,
-            True,
             work.counts,
         ),
     )

@@ -326,33 +326,30 @@ def _coincidences(v_bits, h_bits, n_words, j, counts):
 
 
 @numba.njit(**_JIT)
-def _weight_gradient(v0_bits, h0_bits, positive, dW_t, rows, scale, popcount, counts):
-    """``dW_t[j, :H] = scale · (P4ᵀ[j] − dW_t[j, :H])``, where dW_t holds P5ᵀ on entry.
+def _weight_gradient(v0_bits, h0_bits, dW_t, rows, scale, counts):
+    """``dW_t[j, :H] = scale · (P4ᵀ[j] − dW_t[j, :H])``: P4 by popcount, P5ᵀ in dW_t on entry.
 
-    P4ᵀ row j: popcounts of v0's column-j bits with h0's (if `popcount`), else the dense
-    ``positive[j]`` BLAS wrote. P5ᵀ is in `dW_t` already, by gather or by BLAS.
+    Row j of P4ᵀ is the popcounts of v0's column-j bits with h0's; P5ᵀ is in `dW_t`
+    already, by gather or by BLAS.
     """
     width = counts.size
     n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
     for j in range(dW_t.shape[0]):
         out = dW_t[j]
-        if popcount:
-            _coincidences(v0_bits, h0_bits, n_words, j, counts)
-            for k in range(width):
-                # int64 → float through the exponent bits: AVX2 has no vector conversion
-                # from int64, and the plain cast (scalar) cost as much as the popcounts.
-                count = _float64_from_bits(counts[k] | _EXPONENT_52) - _TWO_52
-                out[k] = (out.dtype.type(count) - out[k]) * scale
-        else:
-            for k in range(width):
-                out[k] = (positive[j, k] - out[k]) * scale
+        _coincidences(v0_bits, h0_bits, n_words, j, counts)
+        for k in range(width):
+            # int64 → float through the exponent bits: AVX2 has no vector conversion from
+            # int64, and the plain cast (scalar) cost as much as the popcounts.
+            count = _float64_from_bits(counts[k] | _EXPONENT_52) - _TWO_52
+            out[k] = (out.dtype.type(count) - out[k]) * scale
 
 
 def coincidence_counts(v_bits: np.ndarray, h_bits: np.ndarray, rows: int) -> np.ndarray:
     """(h0ᵀ v0) as int64 (H, V) from packed column bits of h0 and v0 (for tests and users).
 
     `v_bits` (words, V) and `h_bits` (words, H) as the kernels pack them: bit ``i − 64w`` of
-    word ``w`` is row ``i`` of the batch.
+    word ``w`` is row ``i`` of the batch. (The workspace's h0 bits have the padded number of
+    columns; the padding counts zero.)
     """
     n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
     counts = np.empty(h_bits.shape[1], dtype=np.int64)
@@ -397,8 +394,7 @@ class BinaryWorkspace:
         self.W_t = self.W_rows[:n_visible]
         self.W_speed_t = _aligned_zeros((n_visible, padded), dtype)
         self.dW_t = _aligned_zeros((n_visible, padded), dtype)
-        # Dense P4ᵀ, only written when P4 falls back to BLAS.
-        self.positive = _aligned_zeros((n_visible, padded), dtype)
+        self._positive: np.ndarray | None = None
         self.hidden_pre = _aligned_zeros((batch_size, padded), dtype)
         self.h1_rows = _aligned_zeros((batch_size + 1, padded), dtype)
         self.h1_probs = self.h1_rows[:batch_size]
@@ -442,6 +438,13 @@ class BinaryWorkspace:
         if existing is not None and existing.key == (batch_size, n_visible, n_hidden, dtype):
             return existing
         return cls(batch_size, n_visible, n_hidden, dtype)
+
+    @property
+    def positive(self) -> np.ndarray:
+        """Dense P4ᵀ (V, H_padded), allocated the first time P4 falls back to BLAS."""
+        if self._positive is None:
+            self._positive = np.zeros_like(self.dW_t)
+        return self._positive
 
     @property
     def W_view(self) -> np.ndarray:
@@ -539,18 +542,14 @@ def _cd1_into(
     else:
         h1_probs = work.h1_probs[:rows, :n_hidden]
         np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])
-    if not popcount:
-        np.matmul(work.v0_states[:rows].T, h0, out=work.positive[:, :n_hidden])
-    _weight_gradient(
-        work.v0_column_bits,
-        work.h0_column_bits,
-        work.positive,
-        dW_t,
-        rows,
-        scale,
-        popcount,
-        work.counts,
-    )
+    if popcount:
+        _weight_gradient(work.v0_column_bits, work.h0_column_bits, dW_t, rows, scale, work.counts)
+    else:  # P4 dense: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy (rare: no kernel to compile)
+        positive = work.positive[:, :n_hidden]
+        np.matmul(work.v0_states[:rows].T, h0, out=positive)
+        negative = dW_t[:, :n_hidden]
+        np.subtract(positive, negative, out=negative)
+        negative *= scale
     if paths is not None:
         for product, binary in (
             ("v0 W.T", gather_p1),
@@ -590,22 +589,23 @@ class BinaryBackend(Backend):
     def prepare(self, dtype: np.dtype) -> float:
         """Compile (or load from numba's cache) the training path for `dtype`; return seconds.
 
-        Runs a tiny epoch down the binary and the dense path each, so no kernel compiles
-        inside a timed epoch. Later calls for the same dtype cost nothing and return 0.
+        Runs a tiny epoch with every binary kernel forced on (the dense fallbacks are numpy
+        and BLAS calls: nothing to compile), so no kernel compiles inside a timed epoch.
+        Later calls for the same dtype cost nothing and return 0.
         """
         dtype = np.dtype(dtype)
         if dtype.name in self._prepared:
             return 0.0
         start = time.perf_counter()
         n_visible, n_hidden, rows = 3, 2, 2
-        for limits in (DensityLimits.always(), DensityLimits.never()):
-            state = TrainingState.starting_from(
-                np.zeros((n_hidden, n_visible), dtype=dtype),
-                np.zeros(n_hidden, dtype=dtype),
-                np.zeros(n_visible, dtype=dtype),
-            )
-            X = np.zeros((rows, n_visible), dtype=dtype)
-            BinaryBackend(limits).run_epoch(state, X, rows, 0.1, 0.9, np.random.default_rng(0))
+        state = TrainingState.starting_from(
+            np.zeros((n_hidden, n_visible), dtype=dtype),
+            np.zeros(n_hidden, dtype=dtype),
+            np.zeros(n_visible, dtype=dtype),
+        )
+        X = np.zeros((rows, n_visible), dtype=dtype)
+        forced = BinaryBackend(DensityLimits.always())
+        forced.run_epoch(state, X, rows, 0.1, 0.9, np.random.default_rng(0))
         seconds = time.perf_counter() - start
         self._prepared[dtype.name] = seconds
         return seconds

@@ -241,7 +241,8 @@ def test_prepare_reports_compile_time_once():
     assert "float32" in backend.compile_seconds
 
 
-# A short training run whose weights are printed as hex, for the subprocess tests.
+# A short training run whose weights are printed as hex, in this process and in one with
+# NUMBA_DISABLE_JIT=1.
 _RUN = textwrap.dedent(
     """
     import json, sys
@@ -264,24 +265,24 @@ _RUN = textwrap.dedent(
 )
 
 
-def _run_training(env_extra: dict[str, str]) -> dict[str, str]:
-    env = {**os.environ, **env_extra}
+def _run(script: str, env_extra: dict[str, str]) -> str:
     result = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", _RUN],
+        [sys.executable, "-W", "ignore", "-c", script],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **env_extra},
         capture_output=True,
         text=True,
         timeout=300,
         check=True,
     )
-    return json.loads(result.stdout.splitlines()[-1])
+    return result.stdout.splitlines()[-1]
 
 
-def test_pure_python_run_gives_bitwise_the_same_weights():
+def test_pure_python_run_gives_bitwise_the_same_weights(capsys):
     # NUMBA_DISABLE_JIT=1 runs every kernel as Python (the intrinsics have Python bodies).
-    compiled = _run_training({})
-    interpreted = _run_training({"NUMBA_DISABLE_JIT": "1"})
+    exec(compile(_RUN, "<run>", "exec"), {"__name__": "run"})
+    compiled = json.loads(capsys.readouterr().out.splitlines()[-1])
+    interpreted = json.loads(_run(_RUN, {"NUMBA_DISABLE_JIT": "1"}))
     assert compiled.keys() == interpreted.keys()
     for name in compiled:
         assert compiled[name] == interpreted[name], name
@@ -291,19 +292,16 @@ _GENERIC = textwrap.dedent(
     """
     import numpy as np
     from rbmperf.backends import binary
-    from rbmperf.backends.binary import BinaryWorkspace
     rng = np.random.default_rng(0)
     rows = 100
     v = (rng.random((rows, 70)) < 0.2).astype(np.uint8)
     h = (rng.random((rows, 30)) < 0.5).astype(np.uint8)
-    bits = []
-    for states in (v, h):
-        work = BinaryWorkspace(rows, states.shape[1], 1, np.float64)
-        work.v0_flags[:, : states.shape[1]] = states
-        binary._pack_bits(work.v0_flags, work.v0_flag_words, rows, states.shape[1],
-                          work.v0_row_bits, work.v0_column_bits)
-        bits.append(work.v0_column_bits)
-    counts = binary.coincidence_counts(bits[0], bits[1], rows)
+    def column_bits(states):  # (words, columns), bit i - 64w of word w = row i
+        padded = np.zeros((128, states.shape[1]), dtype=np.uint8)
+        padded[:rows] = states
+        packed = np.packbits(padded, axis=0, bitorder="little")
+        return np.ascontiguousarray(packed.T).view(np.uint64).T.copy()
+    counts = binary.coincidence_counts(column_bits(v), column_bits(h), rows)
     assert (counts == h.T.astype(np.int64) @ v.astype(np.int64)).all()
     asm = binary._coincidences.inspect_asm(binary._coincidences.signatures[0])
     print("popcnt" in asm)
@@ -313,16 +311,8 @@ _GENERIC = textwrap.dedent(
 
 def test_counts_are_exact_without_a_popcount_instruction(tmp_path):
     # A generic x86-64 (or any CPU) without POPCNT: LLVM lowers ctpop to bit arithmetic.
-    env = {**os.environ, "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", _GENERIC],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    uses_popcnt = result.stdout.split()[-1]
-    if os.uname().machine in ("x86_64", "AMD64"):
+    # A fresh cache, so that the kernel is compiled here and its assembly can be read.
+    env = {"NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path)}
+    uses_popcnt = _run(_GENERIC, env)
+    if os.uname().machine == "x86_64":
         assert uses_popcnt == "False"

@@ -9,31 +9,33 @@ data v0 and v1 are only 10–20% ones. A product with a 0/1 operand is a sum of 
 rows* of the other operand, and ``h0ᵀ v0`` counts coincidences, so:
 
 * **P1, P3 by gather-add.** Row ``i`` of ``v Wᵀ`` is the sum of the rows ``j`` of ``Wᵀ``
-  (kept as a (V, H) matrix for the whole epoch, rows padded to 64-byte multiples on a
-  64-byte-aligned base) for which ``v[i, j] = 1``; eight rows are added per pass over the
-  output row, so the output is loaded and stored once per eight rows.
+  for which ``v[i, j] = 1``. Inside an epoch W lives transposed, (V, H) with rows padded to
+  64-byte multiples on a 64-byte-aligned base and one extra row of zeros; eight rows are
+  added per pass over the output row, the index list padded to a multiple of eight with
+  the zero row (no remainder loops).
 * **P4 by popcount, exactly.** Each column of v0 and of h0 is packed over the batch into
   ⌈B/64⌉ 64-bit words; ``(h0ᵀ v0)[k, j] = Σ_words popcount(h_word[k] & v_word[j])``, an
-  integer, so P4 is bit-exact. ``llvm.ctpop`` is exact on every CPU: LLVM lowers it to a
-  vector popcount where the CPU has one (AVX-512 VPOPCNTDQ), to a shuffle-table popcount
-  on AVX2, to scalar ``popcnt`` or to plain bit arithmetic otherwise.
-* **P5 by gather over v1's columns.** ``(v1ᵀ h1_probs)[j] = Σ_{i: v1[i, j] = 1} h1_probs[i]``:
-  a sum of rows of h1_probs, computed per visible unit and combined with that unit's P4
-  counts in the same pass, so each row of the (V, H) gradient is written once.
-* **P2 stays dense** (BLAS): h0 is about half ones, where a gather loses to GEMM.
+  integer, so P4 is bit-exact. ``llvm.ctpop`` is exact on every CPU: LLVM lowers it to the
+  vector or scalar popcount instructions the host has (a shuffle-table popcount on AVX2)
+  and to plain bit arithmetic on a CPU without any. Words of v0 that are zero (MNIST's
+  borders) are skipped.
+* **P5 by the same gather, over v1's columns.** ``(v1ᵀ h1_probs)[j]`` is the sum of the rows
+  ``i`` of h1_probs for which ``v1[i, j] = 1``; it lands in the (V, H) gradient, and one
+  pass then turns each row into ``(P4ᵀ − P5ᵀ) / B``.
+* **P2 stays dense** (BLAS): h0 is about half ones early in training, where a gather loses.
 
-The row indices and column bits come from the kernels that sample the states (they compare
-uniforms with probabilities; each compare's bit is packed into a row word and a column word
-in the same loop), never from ``np.nonzero`` or ``scipy.sparse`` afterwards, which cost as
-much as a dense product. Row indices are read out of the row words with ``tzcnt``.
+The bits come from the kernels that sample the states: those loops (numba's, vectorised)
+store each comparison of a uniform with a probability as a 0/1 byte, and a packing pass
+turns eight bytes into eight bits with one multiplication and ORs them into column words.
+Row indices are read out of the row words with ``tzcnt``. Nothing goes through
+``np.nonzero`` or ``scipy.sparse``, which cost as much as a dense product.
 
 **Dense fallback.** A gather is memory-bound (one row load per active unit), GEMM compute-
-bound: gathers break even with BLAS near 40–50% ones. Each product therefore compares the
-density of ones of its binary operand, counted in that mini-batch while sampling, with a
-limit (:class:`DensityLimits`) and otherwise runs the dense BLAS product on the 0/1 states
-expanded from the bits; P4's popcount costs the same at any density and is always used by
-default. Forcing every limit to 1 (:meth:`DensityLimits.always`) or to -1
-(:meth:`DensityLimits.never`) runs one path only (the tests do both).
+bound. Each product compares the density of ones of its binary operand, counted while
+packing the bits of that mini-batch, with a limit (:class:`DensityLimits`) and above it
+runs the BLAS product on the 0/1 states expanded from the bytes. P4's popcount costs the
+same at any density and is always used by default. :meth:`DensityLimits.always` and
+:meth:`DensityLimits.never` force one path (the tests run both).
 
 **Same mathematics as** :mod:`rbmperf.backends.numba_jit`: its vectorised logistic and its
 counter-based generator (same key from the numpy Generator, same counters in the same
@@ -42,9 +44,9 @@ rounding of the products. Under ``NUMBA_DISABLE_JIT=1`` every kernel runs as pla
 (the intrinsics have Python bodies) and gives bitwise the same numbers.
 
 Limits: the padded (V, H) layout exists only inside an epoch (``TrainingState`` holds the
-contract's (H, V) arrays at its boundary), so each epoch pays two transposes of W and its
-speed; the gathers assume the batch's active rows of ``Wᵀ`` stay in cache, which holds for
-V·H of the order of this project's 784 × 300.
+contract's (H, V) arrays at its boundary), so each epoch pays two transposes of W and of its
+speed; the gathers are fast while the batch's active rows of Wᵀ stay in cache, as at this
+project's 784 × 300. See ``docs/performance.md`` for the figures and what did not work.
 """
 
 from __future__ import annotations
@@ -127,8 +129,12 @@ class DensityLimits:
         P4 (h0ᵀ v0), by the density of v0; its cost does not depend on the density.
     """
 
-    gather: float = 0.40
-    column_gather: float = 0.40
+    # Break-even with BLAS on this project's AMD EPYC (AVX2) for uniformly scattered ones:
+    # ~0.25–0.27 for P1/P3, ~0.35 (float32) to 0.45 (float64) for P5; clustered MNIST-like
+    # ones break even later. The limits sit at the scattered break-even, so a mini-batch
+    # near it costs about the same either way and a dense one never pays for a gather.
+    gather: float = 0.25
+    column_gather: float = 0.35
     popcount: float = 1.0
 
     @classmethod

@@ -18,14 +18,20 @@ Then each repeat times, in turn, one floor epoch and one epoch of every backend 
 F A B F A B ...) in **process CPU time** (BLAS at one thread, so the process's CPU time is
 the work done, whatever else the machine runs). The report gives medians over repeats of
 ms per mini-batch and of per-repeat ratios (× floor, and binary ÷ numba), with min–max.
-``--stages`` adds a per-stage profile of one binary step (microseconds, median of many).
+``--stages`` prints a per-stage profile of one binary step instead (microseconds, median of
+200 runs). ``--load NAME=FILE`` registers the backend module in FILE (say, the
+``binary.py`` of an earlier commit, from ``git show COMMIT:rbmperf/backends/binary.py``) as
+backend NAME, so versions can be timed side by side in one run (add NAME to
+``--backends``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import platform
 import statistics
+import sys
 import time
 from collections import Counter
 
@@ -33,7 +39,7 @@ import numpy as np
 import threadpoolctl
 
 import rbmperf
-from rbmperf.backends import binary
+from rbmperf.backends import binary, register_backend
 from rbmperf.backends.base import TrainingState
 from rbmperf.data import synthetic_mnist
 from rbmperf.scaling.floor import floor_epoch
@@ -286,6 +292,21 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
         print(f"{label:28} {micro:8.1f}")
 
 
+def load_backend_file(spec: str) -> str:
+    """Register the backend module in FILE (``NAME=FILE``) as backend NAME; return NAME."""
+    name, _, path = spec.partition("=")
+    if not name or not path:
+        raise SystemExit(f"--load wants NAME=FILE, got {spec!r}")
+    # Inside rbmperf.backends, so the file's relative imports (.base, .numba_jit) resolve.
+    module_name = f"rbmperf.backends._probe_{name}"
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module
+    module_spec.loader.exec_module(module)
+    register_backend(name, module_name)
+    return name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="numba,binary")
@@ -298,7 +319,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--warm-epochs", type=int, default=1)
     parser.add_argument("--stages", action="store_true", help="per-stage profile only")
+    parser.add_argument(
+        "--load", action="append", default=[], metavar="NAME=FILE", help="extra backend file"
+    )
     args = parser.parse_args()
+    for spec in args.load:
+        load_backend_file(spec)
     names = [b for b in args.backends.split(",") if b]
     data = probe_data(args.data, args.rows, args.visible)
     with threadpoolctl.threadpool_limits(1, user_api="blas"):

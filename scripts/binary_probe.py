@@ -201,8 +201,8 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     binary._gather_rows(work.W_rows, work.v0_row_bits, rows, H, pre, work.indices)
     clock(
         "hidden states",
-        lambda: binary._hidden_states(
-            pre, hb, H, rows, None, work.h0_states, work.h0_flags, key, 0
+        lambda: binary._sample_logistic(
+            pre, hb, H, rows, None, work.h0_flags, work.prob_sums, key, 0
         ),
     )
     clock(
@@ -212,12 +212,13 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
         ),
     )
     h0 = work.h0_states[:rows]
-    vis = work.visible_pre[:rows]
-    clock("P2 dense (BLAS)", lambda: np.matmul(h0, W.T, out=vis))
+    clock("h0 to floats", lambda: np.copyto(h0, work.h0_flags[:rows, :H]))
+    vis = work.visible_pre
+    clock("P2 dense (BLAS)", lambda: np.matmul(h0, W.T, out=vis[:rows]))
     clock(
         "reconstruction",
-        lambda: binary._reconstruction(
-            vis, vb, None, work.visible_sums, work.v1_flags, work.d_visible_bias, scale, key, 0
+        lambda: binary._sample_logistic(
+            vis, vb, n_visible, rows, None, work.v1_flags, work.prob_sums, key, 0
         ),
     )
     clock(

@@ -177,37 +177,24 @@ def _sample_data(data, uniforms, flags, column_sums, key, counter):
 
 
 @numba.njit(**_JIT)
-def _reconstruction(pre, bias, uniforms, column_sums, flags, d_bias, scale, key, counter):
-    """flags = logistic(pre + bias) > uniform (0/1 bytes); d_bias = scale · (sums − Σ probs)."""
-    rows, cols = pre.shape
+def _sample_logistic(pre, bias, width, rows, uniforms, flags, prob_sums, key, counter):
+    """flags = logistic(pre + bias) > uniform (0/1 bytes); prob_sums = Σ_rows probabilities.
+
+    h0 and v1 both: one kernel less to compile (the hidden sums cost ~3 µs and are unused).
+    Returns the advanced counter.
+    """
     key, counter = np.uint64(key), np.uint64(counter)
+    for j in range(width):
+        prob_sums[j] = 0.0
     # Sums in the data's dtype, as in the numba backend (float32 sums: ~1e-6 relative).
-    prob_sums = np.zeros(cols, dtype=pre.dtype)
     for i in range(rows):
-        base = counter + np.uint64(i * cols)
-        for j in range(cols):
+        base = counter + np.uint64(i * width)
+        for j in range(width):
             p = _logistic(pre[i, j] + bias[j])
             u = _uniform(uniforms, i, j, key, base + np.uint64(j), pre)
             flags[i, j] = 1 if p > u else 0
             prob_sums[j] += p
-    for j in range(cols):
-        d_bias[j] = (column_sums[j] - prob_sums[j]) * scale
-    return counter + np.uint64(rows * cols)
-
-
-@numba.njit(**_JIT)
-def _hidden_states(pre, bias, n_hidden, rows, uniforms, states, flags, key, counter):
-    """h0 = logistic(pre + bias) > uniform: 0/1 `states` for BLAS and 0/1 byte `flags`."""
-    key, counter = np.uint64(key), np.uint64(counter)
-    for i in range(rows):
-        base = counter + np.uint64(i * n_hidden)
-        for k in range(n_hidden):
-            p = _logistic(pre[i, k] + bias[k])
-            u = _uniform(uniforms, i, k, key, base + np.uint64(k), pre)
-            on = p > u
-            states[i, k] = 1.0 if on else 0.0
-            flags[i, k] = 1 if on else 0
-    return counter + np.uint64(rows * n_hidden)
+    return counter + np.uint64(rows * width)
 
 
 @numba.njit(**_JIT)
@@ -428,6 +415,7 @@ class BinaryWorkspace:
         self.indices = np.zeros(max(n_visible, batch_size) + 8, dtype=np.int64)
         self.counts = np.zeros(n_hidden, dtype=np.int64)
         self.visible_sums = np.zeros(n_visible, dtype=dtype)
+        self.prob_sums = np.zeros(max(n_visible, n_hidden), dtype=dtype)
         self.d_hidden_bias = np.zeros(n_hidden, dtype=dtype)
         self.d_visible_bias = np.zeros(n_visible, dtype=dtype)
 
@@ -510,20 +498,24 @@ def _cd1_into(
         np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
     if not gather_p1:
         np.matmul(work.v0_states[:rows], W, out=pre[:rows, :n_hidden])
-    counter = _hidden_states(
-        pre, hidden_bias, n_hidden, rows, u_h0, work.h0_states, work.h0_flags, key,
+    counter = _sample_logistic(
+        pre, hidden_bias, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
         np.uint64(counter),
     )  # fmt: skip
     _pack_bits(
         work.h0_flags, work.h0_flag_words, rows, n_hidden, work.h0_row_bits, work.h0_column_bits
     )
+    np.copyto(h0, work.h0_flags[:rows, :n_hidden])  # 0/1 floats for BLAS
 
-    visible_pre = work.visible_pre[:rows]
-    np.matmul(h0, W.T, out=visible_pre)  # P2: dense
-    counter = _reconstruction(
-        visible_pre, visible_bias, u_v1, work.visible_sums, work.v1_flags,
-        work.d_visible_bias, scale, key, np.uint64(counter),
+    visible_pre = work.visible_pre
+    np.matmul(h0, W.T, out=visible_pre[:rows])  # P2: dense
+    counter = _sample_logistic(
+        visible_pre, visible_bias, n_visible, rows, u_v1, work.v1_flags, work.prob_sums, key,
+        np.uint64(counter),
     )  # fmt: skip
+    d_visible = work.d_visible_bias
+    np.subtract(work.visible_sums, work.prob_sums[:n_visible], out=d_visible)
+    d_visible *= scale
     ones = _pack_bits(
         work.v1_flags, work.v1_flag_words, rows, n_visible, work.v1_row_bits, work.v1_column_bits
     )

@@ -9,11 +9,12 @@ Run with BLAS at one thread and OpenBLAS's core type left to auto-detection::
 
 Data: ``mnist`` is :func:`rbmperf.data.synthetic_mnist` (grey values; about 12% of the
 sampled data states are on); ``half`` is 0/1 data made by thresholding uniforms at 0.5
-(exactly 50% ones, up to sampling noise).
+(50% ones, up to sampling noise); ``ones=P`` the same at a fraction P of ones.
 
 Each backend's model is first trained for ``--warm-epochs`` untimed epochs over the probe's
 rows, so the reconstructions v1 have the density of a model in training (a fresh model's
-zero visible biases make v1 about 50% ones); ``--warm-epochs 0`` measures that early phase.
+zero visible biases make v1 about 50% ones; on synthetic MNIST that lasts only the first few
+mini-batches); ``--warm-epochs 0`` starts the timed epochs from a fresh model.
 Then each repeat times, in turn, one floor epoch and one epoch of every backend (interleaved,
 F A B F A B ...) in **process CPU time** (BLAS at one thread, so the process's CPU time is
 the work done, whatever else the machine runs). The report gives medians over repeats of
@@ -46,15 +47,18 @@ from rbmperf.scaling.floor import floor_epoch
 
 
 def probe_data(kind: str, n_rows: int, n_visible: int, seed: int = 0) -> np.ndarray:
-    """The probe's data: ``mnist`` (synthetic MNIST) or ``half`` (50% ones, thresholded)."""
+    """``mnist`` (synthetic MNIST), ``half`` or ``ones=P`` (0/1, uniforms thresholded at P)."""
     if kind == "mnist":
         if n_visible != 784:
             raise SystemExit("--data mnist has 784 visible units")
         return synthetic_mnist(n_rows, seed=seed)[0]
-    if kind == "half":
+    fraction = 0.5 if kind == "half" else None
+    if kind.startswith("ones="):
+        fraction = float(kind.removeprefix("ones="))
+    if fraction is not None:
         rng = np.random.default_rng(seed)
-        return (rng.random((n_rows, n_visible)) < 0.5).astype(np.float64)
-    raise SystemExit(f"unknown --data {kind!r}: mnist or half")
+        return (rng.random((n_rows, n_visible)) < fraction).astype(np.float64)
+    raise SystemExit(f"unknown --data {kind!r}: mnist, half or ones=FRACTION")
 
 
 def cpu_model() -> str:
@@ -312,7 +316,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="numba,binary")
     parser.add_argument("--dtypes", default="float32,float64")
-    parser.add_argument("--data", default="mnist", help="mnist or half")
+    parser.add_argument("--data", default="mnist", help="mnist, half or ones=FRACTION")
     parser.add_argument("--rows", type=int, default=3000, help="rows per timed epoch")
     parser.add_argument("--visible", type=int, default=784)
     parser.add_argument("--hidden", type=int, default=300)

@@ -33,6 +33,7 @@ _REGISTERED: dict[str, str] = {
     "naive": "rbmperf.backends.naive",
     "numpy": "rbmperf.backends.numpy_slice",
     "numba": "rbmperf.backends.numba_jit",
+    "binary": "rbmperf.backends.binary",
     "torch": "rbmperf.backends.torch_backend",
     "torch-cuda": "rbmperf.backends.torch_cuda",
 }

@@ -1,0 +1,669 @@
+"""CD-1 that exploits the binary operands of four of its five matrix products.
+
+Of one CD-1 step's five products (mini-batch of ``B`` rows, ``W`` of shape (H, V))
+
+    P1 = v0 Wᵀ,   P2 = h0 W,   P3 = v1 Wᵀ,   P4 = h0ᵀ v0,   P5 = h1_probsᵀ v1,
+
+four have an operand holding only 0 and 1 (the sampled states v0, v1, h0), and on MNIST-like
+data v0 and v1 are only 10–20% ones. A product with a 0/1 operand is a sum of *selected
+rows* of the other operand, and ``h0ᵀ v0`` counts coincidences, so:
+
+* **P1, P3 by gather-add.** Row ``i`` of ``v Wᵀ`` is the sum of the rows ``j`` of ``Wᵀ``
+  for which ``v[i, j] = 1``. Inside an epoch W lives transposed, (V, H) with rows padded to
+  64-byte multiples on a 64-byte-aligned base and one extra row of zeros; eight rows are
+  added per pass over the output row, the index list padded to a multiple of eight with
+  the zero row (no remainder loops).
+* **P4 by popcount, exactly.** Each column of v0 and of h0 is packed over the batch into
+  ⌈B/64⌉ 64-bit words; ``(h0ᵀ v0)[k, j] = Σ_words popcount(h_word[k] & v_word[j])``, an
+  integer, so P4 is bit-exact. ``llvm.ctpop`` is exact on every CPU: LLVM lowers it to the
+  vector or scalar popcount instructions the host has (a shuffle-table popcount on AVX2)
+  and to plain bit arithmetic on a CPU without any. Words of v0 that are zero (MNIST's
+  borders) are skipped.
+* **P5 by the same gather, over v1's columns.** ``(v1ᵀ h1_probs)[j]`` is the sum of the rows
+  ``i`` of h1_probs for which ``v1[i, j] = 1``; it lands in the (V, H) gradient, and one
+  pass then turns each row into ``(P4ᵀ − P5ᵀ) / B``.
+* **P2 stays dense** (BLAS): h0 is about half ones early in training, where a gather loses.
+
+The bits come from the kernels that sample the states: those loops (numba's, vectorised)
+store each comparison of a uniform with a probability as a 0/1 byte, and a packing pass
+turns eight bytes into eight bits with one multiplication and ORs them into column words.
+Row indices are read out of the row words with ``tzcnt``. Nothing goes through
+``np.nonzero`` or ``scipy.sparse``, which cost as much as a dense product.
+
+**Dense fallback.** A gather is memory-bound (one row load per active unit), GEMM compute-
+bound. Each product compares the density of ones of its binary operand, counted while
+packing the bits of that mini-batch, with a limit (:class:`DensityLimits`) and above it
+runs the BLAS product on the 0/1 states expanded from the bytes. P4's popcount costs the
+same at any density and is always used by default. :meth:`DensityLimits.always` and
+:meth:`DensityLimits.never` force one path (the tests run both).
+
+**Same mathematics as** :mod:`rbmperf.backends.numba_jit`: its vectorised logistic and its
+counter-based generator (same key from the numpy Generator, same counters in the same
+order), so for the same seed both backends draw the same uniforms and differ only in the
+rounding of the products. Under ``NUMBA_DISABLE_JIT=1`` every kernel runs as plain Python
+(the intrinsics have Python bodies) and gives bitwise the same numbers.
+
+Limits: the padded (V, H) layout exists only inside an epoch (``TrainingState`` holds the
+contract's (H, V) arrays at its boundary), so each epoch pays two transposes of W and of its
+speed; the gathers are fast while the batch's active rows of Wᵀ stay in cache, as at this
+project's 784 × 300. See ``docs/performance.md`` for the figures and what did not work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+from .base import Backend, Gradient, TrainingState, Uniforms, slice_batches
+
+# numba's logistic and generator: the same stream and rounding as the numba backend.
+from .numba_jit import _JIT, _float64_from_bits, _logistic, _momentum_all, _uniform
+
+_ALIGN_BYTES = 64
+# Row length of the padded layout: a multiple of 16 elements is a multiple of 64 bytes in
+# float32 and float64, so every row of an aligned (V, H_padded) matrix starts a cache line.
+_ROW_MULTIPLE = 16
+_WORD_BITS = 64
+# A count c < 2**52 as float64: the bits of 2**52 + c, minus 2**52 (exact).
+_EXPONENT_52 = np.int64(0x4330000000000000)
+_TWO_52 = 4503599627370496.0
+
+
+@intrinsic
+def _popcount(typingctx, word):
+    """Number of set bits of a uint64, as an int64 (``llvm.ctpop``: exact on any CPU)."""
+    if word != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.int64(types.uint64), codegen
+
+
+@intrinsic
+def _trailing_zeros(typingctx, word):
+    """Index of the lowest set bit of a non-zero uint64, as an int64 (``llvm.cttz``)."""
+    if word != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        zero_is_poison = ir.Constant(ir.IntType(1), 1)
+        return builder.cttz(args[0], zero_is_poison)
+
+    return types.int64(types.uint64), codegen
+
+
+if numba.config.DISABLE_JIT:  # pure Python (coverage runs): intrinsics cannot be called
+
+    def _popcount(word):
+        return int(word).bit_count()
+
+    def _trailing_zeros(word):
+        word = int(word)
+        return (word & -word).bit_length() - 1
+
+
+@dataclass(frozen=True)
+class DensityLimits:
+    """Largest density of ones of its binary operand at which a product uses its binary kernel.
+
+    A product runs its binary kernel when the mini-batch's measured density is ``≤`` its
+    limit, else the dense BLAS product. A limit of 1 always takes the binary kernel, a
+    negative limit never.
+
+    Attributes
+    ----------
+    gather : float
+        P1 (v0 Wᵀ) and P3 (v1 Wᵀ), by the density of v0 and v1.
+    column_gather : float
+        P5 (h1_probsᵀ v1), by the density of v1.
+    popcount : float
+        P4 (h0ᵀ v0), by the density of v0; its cost does not depend on the density.
+    """
+
+    # Break-even with BLAS on this project's AMD EPYC (AVX2) for uniformly scattered ones:
+    # ~0.25–0.27 for P1/P3, ~0.35 (float32) to 0.45 (float64) for P5; clustered MNIST-like
+    # ones break even later. The limits sit at the scattered break-even, so a mini-batch
+    # near it costs about the same either way and a dense one never pays for a gather.
+    gather: float = 0.25
+    column_gather: float = 0.35
+    popcount: float = 1.0
+
+    @classmethod
+    def always(cls) -> DensityLimits:
+        """Every product with a binary operand by its binary kernel, at any density."""
+        return cls(1.0, 1.0, 1.0)
+
+    @classmethod
+    def never(cls) -> DensityLimits:
+        """Every product dense (BLAS): the numba backend's products in this layout."""
+        return cls(-1.0, -1.0, -1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels. Bits: ``row_bits[i, c]`` holds columns 64c … 64c+63 of row i (bit j − 64c);
+# ``column_bits[w, j]`` holds rows 64w … 64w+63 of column j (bit i − 64w).
+# ---------------------------------------------------------------------------------------------
+
+
+@numba.njit(**_JIT)
+def _sample_data(data, uniforms, flags, column_sums, key, counter):
+    """flags = data > uniform, as 0/1 bytes; column_sums = Σ_rows data; return the counter.
+
+    The compare stays in its own loop (numba's sampling loop, one byte stored per value):
+    packing bits in the same loop made LLVM give up vectorising it (1.5–3.6× slower).
+    """
+    rows, cols = data.shape
+    # numba would unify a uint64 with an int64 as float64, corrupting the bits: cast.
+    key, counter = np.uint64(key), np.uint64(counter)
+    for j in range(cols):
+        column_sums[j] = 0.0
+    for i in range(rows):
+        base = counter + np.uint64(i * cols)
+        for j in range(cols):
+            value = data[i, j]
+            u = _uniform(uniforms, i, j, key, base + np.uint64(j), column_sums)
+            flags[i, j] = 1 if value > u else 0
+            column_sums[j] += value
+    return counter + np.uint64(rows * cols)
+
+
+@numba.njit(**_JIT)
+def _sample_logistic(pre, bias, width, rows, uniforms, flags, prob_sums, key, counter):
+    """flags = logistic(pre + bias) > uniform (0/1 bytes); prob_sums = Σ_rows probabilities.
+
+    h0 and v1 both: one kernel less to compile (the hidden sums cost ~3 µs and are unused).
+    Returns the advanced counter.
+    """
+    key, counter = np.uint64(key), np.uint64(counter)
+    for j in range(width):
+        prob_sums[j] = 0.0
+    # Sums in the data's dtype, as in the numba backend (float32 sums: ~1e-6 relative).
+    for i in range(rows):
+        base = counter + np.uint64(i * width)
+        for j in range(width):
+            p = _logistic(pre[i, j] + bias[j])
+            u = _uniform(uniforms, i, j, key, base + np.uint64(j), pre)
+            flags[i, j] = 1 if p > u else 0
+            prob_sums[j] += p
+    return counter + np.uint64(rows * width)
+
+
+@numba.njit(**_JIT)
+def _pack_bits(flags, flag_words, rows, cols, row_bits, column_bits):
+    """Pack 0/1 byte flags into row bits and column bits; return the number of ones.
+
+    `flag_words` is `flags`' buffer seen as uint64 (eight flags a word; rows are padded to
+    64 flags, the padding zero). Multiplying eight 0/1 bytes by 0x0102040810204080 gathers
+    them, in order, into the top byte (no carries: each partial product has its own bit).
+    Column bits are ORed in row by row (a vectorised pass over the flags); a 64×64 bit
+    transpose of the row words was 3 µs faster per call but doubled this kernel's compile
+    time.
+    """
+    ones = 0
+    for i in range(rows):
+        for c in range(row_bits.shape[1]):
+            word = np.uint64(0)
+            for q in range(8):
+                eight = flag_words[i, 8 * c + q] * np.uint64(0x0102040810204080)
+                word |= (eight >> np.uint64(56)) << np.uint64(8 * q)
+            row_bits[i, c] = word
+            ones += _popcount(word)
+    for w in range(column_bits.shape[0]):  # all words: a shorter batch leaves none stale
+        for j in range(cols):
+            column_bits[w, j] = np.uint64(0)
+    for i in range(rows):
+        word_row = i // _WORD_BITS
+        bit = np.uint64(i % _WORD_BITS)
+        for j in range(cols):
+            column_bits[word_row, j] |= np.uint64(flags[i, j]) << bit
+    return ones
+
+
+@numba.njit(**_JIT)
+def _set_bit_indices(words, n_words, indices):
+    """Write the positions of the set bits of ``words[:n_words]`` to `indices`; return count."""
+    n = 0
+    for c in range(n_words):
+        word = words[c]
+        base = c * _WORD_BITS
+        while word != np.uint64(0):
+            indices[n] = base + _trailing_zeros(word)
+            n += 1
+            word &= word - np.uint64(1)
+    return n
+
+
+@numba.njit(**_JIT)
+def _add_rows(source, indices, n, out, width):
+    """``out[:width] += Σ_{p < n} source[indices[p], :width]``, eight rows per pass.
+
+    `n` must be a multiple of 8: callers pad the index list with the index of a row of
+    zeros (one extra row under the source, always in L1), so there is no remainder loop.
+    """
+    for p in range(0, n, 8):
+        r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
+        r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
+        for k in range(width):
+            out[k] += ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
+                (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
+            )
+
+
+@numba.njit(**_JIT)
+def _gather_rows(source, bits, rows, width, out, indices):
+    """``out[i, :width] = Σ_{j: bit j of bits[i] set} source[j, :width]`` for i < rows.
+
+    P1 and P3 (source Wᵀ, bits the rows of v) and P5ᵀ (source h1_probs, bits the columns of
+    v1): one kernel, compiled once per dtype. The last row of `source` must be zeros.
+    """
+    zero_row = source.shape[0] - 1
+    for i in range(rows):
+        n = _set_bit_indices(bits[i], bits.shape[1], indices)
+        while n % 8 != 0:
+            indices[n] = zero_row
+            n += 1
+        row = out[i]
+        for k in range(width):
+            row[k] = 0.0
+        _add_rows(source, indices, n, row, width)
+
+
+@numba.njit(**_JIT)
+def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale):
+    """h1_probs = logistic(pre + bias); d_bias = scale · Σ_rows (h0 − h1_probs).
+
+    `pre` must not be `h1_probs`: LLVM's run-time overlap check would pick the scalar loop.
+    """
+    total = np.zeros(n_hidden, dtype=pre.dtype)
+    for i in range(rows):
+        for k in range(n_hidden):
+            p = _logistic(pre[i, k] + bias[k])
+            total[k] += h0_states[i, k] - p
+            h1_probs[i, k] = p
+    for k in range(n_hidden):
+        d_bias[k] = total[k] * scale
+
+
+@numba.njit(**_JIT)
+def _coincidences(v_bits, h_bits, n_words, j, counts):
+    """``counts[k] = Σ_w popcount(v_bits[w, j] & h_bits[w, k])``: row j of (h0ᵀ v0)ᵀ, exact.
+
+    Words of v0's column j that are zero contribute nothing and are skipped: on MNIST-like
+    data about 45% of them are (border pixels are off in whole mini-batches).
+    """
+    width = counts.size
+    started = False
+    for w in range(n_words):
+        v_word = v_bits[w, j]
+        if v_word == np.uint64(0):
+            continue
+        if started:
+            for k in range(width):
+                counts[k] += _popcount(v_word & h_bits[w, k])
+        else:
+            for k in range(width):
+                counts[k] = _popcount(v_word & h_bits[w, k])
+            started = True
+    if not started:
+        for k in range(width):
+            counts[k] = 0
+
+
+@numba.njit(**_JIT)
+def _weight_gradient(v0_bits, h0_bits, dW_t, rows, scale, counts):
+    """``dW_t[j, :H] = scale · (P4ᵀ[j] − dW_t[j, :H])``: P4 by popcount, P5ᵀ in dW_t on entry.
+
+    Row j of P4ᵀ is the popcounts of v0's column-j bits with h0's; P5ᵀ is in `dW_t`
+    already, by gather or by BLAS.
+    """
+    width = counts.size
+    n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
+    for j in range(dW_t.shape[0]):
+        out = dW_t[j]
+        _coincidences(v0_bits, h0_bits, n_words, j, counts)
+        for k in range(width):
+            # int64 → float through the exponent bits: AVX2 has no vector conversion from
+            # int64, and the plain cast (scalar) cost as much as the popcounts.
+            count = _float64_from_bits(counts[k] | _EXPONENT_52) - _TWO_52
+            out[k] = (out.dtype.type(count) - out[k]) * scale
+
+
+def coincidence_counts(v_bits: np.ndarray, h_bits: np.ndarray, rows: int) -> np.ndarray:
+    """(h0ᵀ v0) as int64 (H, V) from packed column bits of h0 and v0 (for tests and users).
+
+    `v_bits` (words, V) and `h_bits` (words, H) as the kernels pack them: bit ``i − 64w`` of
+    word ``w`` is row ``i`` of the batch. (The workspace's h0 bits have the padded number of
+    columns; the padding counts zero.)
+    """
+    n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
+    counts = np.empty(h_bits.shape[1], dtype=np.int64)
+    out = np.empty((v_bits.shape[1], h_bits.shape[1]), dtype=np.int64)
+    for j in range(v_bits.shape[1]):
+        _coincidences(v_bits, h_bits, n_words, j, counts)
+        out[j] = counts
+    return out.T
+
+
+# ---------------------------------------------------------------------------------------------
+# The step and the epoch
+# ---------------------------------------------------------------------------------------------
+
+
+def _aligned_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Zeros of `shape` whose first element sits on a 64-byte boundary."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    raw = np.zeros(size + _ALIGN_BYTES // dtype.itemsize, dtype=dtype)
+    offset = (-raw.ctypes.data % _ALIGN_BYTES) // dtype.itemsize
+    return raw[offset : offset + size].reshape(shape)
+
+
+class BinaryWorkspace:
+    """The epoch's weight layout and one step's buffers for up to `batch_size` rows.
+
+    ``W_t`` and ``W_speed_t`` are W and its speed transposed to (V, H_padded), rows aligned
+    to 64 bytes, padding zero (it stays zero: its gradient is never written).
+    """
+
+    def __init__(self, batch_size: int, n_visible: int, n_hidden: int, dtype: np.dtype):
+        dtype = np.dtype(dtype)
+        self.key = (batch_size, n_visible, n_hidden, dtype)
+        padded = -(-n_hidden // _ROW_MULTIPLE) * _ROW_MULTIPLE
+        words = -(-batch_size // _WORD_BITS)
+        chunks = -(-n_visible // _WORD_BITS)
+        hidden_chunks = -(-n_hidden // _WORD_BITS)
+        self.n_hidden = n_hidden
+        # One more row, of zeros, under W_t and h1_probs: the gathers' padding row.
+        self.W_rows = _aligned_zeros((n_visible + 1, padded), dtype)
+        self.W_t = self.W_rows[:n_visible]
+        self.W_speed_t = _aligned_zeros((n_visible, padded), dtype)
+        self.dW_t = _aligned_zeros((n_visible, padded), dtype)
+        self._positive: np.ndarray | None = None
+        self.hidden_pre = _aligned_zeros((batch_size, padded), dtype)
+        self.h1_rows = _aligned_zeros((batch_size + 1, padded), dtype)
+        self.h1_probs = self.h1_rows[:batch_size]
+        self.h0_states = np.zeros((batch_size, n_hidden), dtype=dtype)
+        self.visible_pre = np.zeros((batch_size, n_visible), dtype=dtype)
+        # Dense 0/1 visible states, only written when a product falls back to BLAS.
+        self.v0_states = np.zeros((batch_size, n_visible), dtype=dtype)
+        self.v1_states = np.zeros((batch_size, n_visible), dtype=dtype)
+        # 0/1 bytes from the sampling kernels, rows padded to whole 64-bit words of bits
+        # (the padding stays zero); packed into row bits (B, chunks) and column bits (words, ·).
+        self.v0_flags = np.zeros((batch_size, chunks * _WORD_BITS), dtype=np.uint8)
+        self.v1_flags = np.zeros((batch_size, chunks * _WORD_BITS), dtype=np.uint8)
+        self.h0_flags = np.zeros((batch_size, hidden_chunks * _WORD_BITS), dtype=np.uint8)
+        self.v0_flag_words = self.v0_flags.view(np.uint64)
+        self.v1_flag_words = self.v1_flags.view(np.uint64)
+        self.h0_flag_words = self.h0_flags.view(np.uint64)
+        self.v0_row_bits = np.zeros((batch_size, chunks), dtype=np.uint64)
+        self.v1_row_bits = np.zeros((batch_size, chunks), dtype=np.uint64)
+        self.h0_row_bits = np.zeros((batch_size, hidden_chunks), dtype=np.uint64)
+        self.v0_column_bits = np.zeros((words, n_visible), dtype=np.uint64)
+        self.v1_column_bits = np.zeros((words, n_visible), dtype=np.uint64)
+        self.h0_column_bits = np.zeros((words, padded), dtype=np.uint64)
+        # v1's column bits one visible unit a row: P5 is then the same gather as P1 and P3.
+        self.v1_columns = np.zeros((n_visible, words), dtype=np.uint64)
+        self.indices = np.zeros(max(n_visible, batch_size) + 8, dtype=np.int64)
+        self.counts = np.zeros(n_hidden, dtype=np.int64)
+        self.visible_sums = np.zeros(n_visible, dtype=dtype)
+        self.prob_sums = np.zeros(max(n_visible, n_hidden), dtype=dtype)
+        self.d_hidden_bias = np.zeros(n_hidden, dtype=dtype)
+        self.d_visible_bias = np.zeros(n_visible, dtype=dtype)
+
+    @classmethod
+    def reuse(
+        cls,
+        existing: BinaryWorkspace | None,
+        batch_size: int,
+        n_visible: int,
+        n_hidden: int,
+        dtype: np.dtype,
+    ) -> BinaryWorkspace:
+        """Return `existing` if it has this shape and dtype, else a new workspace."""
+        if existing is not None and existing.key == (batch_size, n_visible, n_hidden, dtype):
+            return existing
+        return cls(batch_size, n_visible, n_hidden, dtype)
+
+    @property
+    def positive(self) -> np.ndarray:
+        """Dense P4ᵀ (V, H_padded), allocated the first time P4 falls back to BLAS."""
+        if self._positive is None:
+            self._positive = np.zeros_like(self.dW_t)
+        return self._positive
+
+    @property
+    def W_view(self) -> np.ndarray:
+        """``W_t`` without its padding: Wᵀ, (V, H)."""
+        return self.W_t[:, : self.n_hidden]
+
+    def load(self, W: np.ndarray, W_speed: np.ndarray) -> None:
+        """Copy the contract's (H, V) weights and speed into the padded (V, H) layout."""
+        self.W_t[:, : self.n_hidden] = W.T
+        self.W_speed_t[:, : self.n_hidden] = W_speed.T
+
+    def store(self, W: np.ndarray, W_speed: np.ndarray) -> None:
+        """Copy the padded layout back into the contract's (H, V) arrays, in place."""
+        W[...] = self.W_t[:, : self.n_hidden].T
+        W_speed[...] = self.W_speed_t[:, : self.n_hidden].T
+
+    def weight_gradient(self) -> np.ndarray:
+        """The last step's dW in the contract's (H, V) shape (a new C-contiguous array)."""
+        return np.ascontiguousarray(self.dW_t[:, : self.n_hidden].T)
+
+
+def _cd1_into(
+    work: BinaryWorkspace,
+    hidden_bias: np.ndarray,
+    visible_bias: np.ndarray,
+    v0: np.ndarray,
+    uniforms: Uniforms | None,
+    key: np.uint64,
+    counter: np.uint64,
+    limits: DensityLimits,
+    paths: Counter | None = None,
+) -> np.uint64:
+    """One CD-1 gradient of the weights in ``work.W_t`` into ``work.dW_t`` and the biases.
+
+    Uniforms from `uniforms`, or from the generator at (`key`, `counter`) if None. Returns
+    the generator's advanced counter. Counts each product's path in `paths` if given.
+    """
+    rows, n_visible = v0.shape
+    n_hidden = work.n_hidden
+    size = rows * n_visible
+    u_v0, u_h0, u_v1 = uniforms if uniforms is not None else (None, None, None)
+    W = work.W_view
+    pre = work.hidden_pre
+    h0 = work.h0_states[:rows]
+    scale = v0.dtype.type(1.0 / rows)
+
+    counter = _sample_data(v0, u_v0, work.v0_flags, work.visible_sums, key, counter)
+    ones = _pack_bits(
+        work.v0_flags, work.v0_flag_words, rows, n_visible, work.v0_row_bits, work.v0_column_bits
+    )
+    v0_density = ones / size
+    gather_p1 = v0_density <= limits.gather
+    popcount = v0_density <= limits.popcount
+    if gather_p1:
+        _gather_rows(work.W_rows, work.v0_row_bits, rows, n_hidden, pre, work.indices)
+    if not gather_p1 or not popcount:
+        np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
+    if not gather_p1:
+        np.matmul(work.v0_states[:rows], W, out=pre[:rows, :n_hidden])
+    counter = _sample_logistic(
+        pre, hidden_bias, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
+        np.uint64(counter),
+    )  # fmt: skip
+    _pack_bits(
+        work.h0_flags, work.h0_flag_words, rows, n_hidden, work.h0_row_bits, work.h0_column_bits
+    )
+    np.copyto(h0, work.h0_flags[:rows, :n_hidden])  # 0/1 floats for BLAS
+
+    visible_pre = work.visible_pre
+    np.matmul(h0, W.T, out=visible_pre[:rows])  # P2: dense
+    counter = _sample_logistic(
+        visible_pre, visible_bias, n_visible, rows, u_v1, work.v1_flags, work.prob_sums, key,
+        np.uint64(counter),
+    )  # fmt: skip
+    d_visible = work.d_visible_bias
+    np.subtract(work.visible_sums, work.prob_sums[:n_visible], out=d_visible)
+    d_visible *= scale
+    ones = _pack_bits(
+        work.v1_flags, work.v1_flag_words, rows, n_visible, work.v1_row_bits, work.v1_column_bits
+    )
+    v1_density = ones / size
+    gather_p3 = v1_density <= limits.gather
+    column_gather = v1_density <= limits.column_gather
+    if gather_p3:
+        _gather_rows(work.W_rows, work.v1_row_bits, rows, n_hidden, pre, work.indices)
+    if not gather_p3 or not column_gather:
+        np.copyto(work.v1_states[:rows], work.v1_flags[:rows, :n_visible])
+    if not gather_p3:
+        np.matmul(work.v1_states[:rows], W, out=pre[:rows, :n_hidden])
+    _negative_hidden(
+        pre, hidden_bias, n_hidden, rows, work.h0_states, work.h1_probs, work.d_hidden_bias,
+        scale,
+    )  # fmt: skip
+
+    dW_t = work.dW_t
+    if column_gather:  # P5ᵀ into dW_t, then combined with P4ᵀ in place
+        np.copyto(work.v1_columns, work.v1_column_bits.T)
+        _gather_rows(work.h1_rows, work.v1_columns, n_visible, n_hidden, dW_t, work.indices)
+    else:
+        h1_probs = work.h1_probs[:rows, :n_hidden]
+        np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])
+    if popcount:
+        _weight_gradient(work.v0_column_bits, work.h0_column_bits, dW_t, rows, scale, work.counts)
+    else:  # P4 dense: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy (rare: no kernel to compile)
+        positive = work.positive[:, :n_hidden]
+        np.matmul(work.v0_states[:rows].T, h0, out=positive)
+        negative = dW_t[:, :n_hidden]
+        np.subtract(positive, negative, out=negative)
+        negative *= scale
+    if paths is not None:
+        for product, binary in (
+            ("v0 W.T", gather_p1),
+            ("v1 W.T", gather_p3),
+            ("h0.T v0", popcount),
+            ("h1_probs.T v1", column_gather),
+        ):
+            paths[product, "binary" if binary else "dense"] += 1
+    return np.uint64(counter)
+
+
+class BinaryBackend(Backend):
+    """Gather-add, popcount and column-gather kernels for the products with 0/1 operands.
+
+    Parameters
+    ----------
+    limits : DensityLimits, optional
+        When each product takes its binary kernel; the default chooses by density.
+        ``DensityLimits.always()`` / ``DensityLimits.never()`` force one path.
+    """
+
+    name = "binary"
+    description = "numba gather-add / popcount kernels where a product has a 0/1 operand"
+
+    def __init__(self, limits: DensityLimits | None = None) -> None:
+        self.limits = limits if limits is not None else DensityLimits()
+        self._workspace: BinaryWorkspace | None = None
+        self._prepared: dict[str, float] = {}
+        #: How often each product took each path, counted over this instance's steps.
+        self.paths: Counter = Counter()
+
+    @property
+    def compile_seconds(self) -> dict[str, float]:
+        """Seconds spent compiling (or loading from cache) per dtype in this process."""
+        return dict(self._prepared)
+
+    def prepare(self, dtype: np.dtype) -> float:
+        """Compile (or load from numba's cache) the training path for `dtype`; return seconds.
+
+        Runs a tiny epoch with every binary kernel forced on (the dense fallbacks are numpy
+        and BLAS calls: nothing to compile), so no kernel compiles inside a timed epoch.
+        Later calls for the same dtype cost nothing and return 0.
+        """
+        dtype = np.dtype(dtype)
+        if dtype.name in self._prepared:
+            return 0.0
+        start = time.perf_counter()
+        n_visible, n_hidden, rows = 3, 2, 2
+        state = TrainingState.starting_from(
+            np.zeros((n_hidden, n_visible), dtype=dtype),
+            np.zeros(n_hidden, dtype=dtype),
+            np.zeros(n_visible, dtype=dtype),
+        )
+        X = np.zeros((rows, n_visible), dtype=dtype)
+        forced = BinaryBackend(DensityLimits.always())
+        forced.run_epoch(state, X, rows, 0.1, 0.9, np.random.default_rng(0))
+        seconds = time.perf_counter() - start
+        self._prepared[dtype.name] = seconds
+        return seconds
+
+    def cd1(
+        self,
+        W: np.ndarray,
+        hidden_bias: np.ndarray,
+        visible_bias: np.ndarray,
+        v0: np.ndarray,
+        uniforms: Uniforms,
+    ) -> Gradient:
+        dtype = W.dtype
+        work = BinaryWorkspace(v0.shape[0], W.shape[1], W.shape[0], dtype)
+        work.load(W, np.zeros_like(W))
+        _cd1_into(
+            work,
+            np.ascontiguousarray(hidden_bias, dtype=dtype),
+            np.ascontiguousarray(visible_bias, dtype=dtype),
+            np.ascontiguousarray(v0, dtype=dtype),
+            tuple(np.ascontiguousarray(u, dtype=dtype) for u in uniforms),
+            np.uint64(0),
+            np.uint64(0),
+            self.limits,
+            self.paths,
+        )
+        return work.weight_gradient(), work.d_hidden_bias, work.d_visible_bias
+
+    def run_epoch(
+        self,
+        state: TrainingState,
+        X: np.ndarray,
+        batch_size: int,
+        learning_rate: float,
+        momentum: float,
+        rng: np.random.Generator,
+    ) -> None:
+        n_hidden, n_visible = state.W.shape
+        rows_max = min(batch_size, X.shape[0])
+        work = BinaryWorkspace.reuse(self._workspace, rows_max, n_visible, n_hidden, X.dtype)
+        self._workspace = work
+        work.load(state.W, state.W_speed)
+        # The numba backend's key from the same Generator: the same stream for a seed.
+        key = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
+        counter = np.uint64(0)
+        lr = X.dtype.type(learning_rate)
+        m = X.dtype.type(momentum)
+        flat = [a.reshape(-1) for a in (work.W_t, work.W_speed_t, work.dW_t)]
+        for batch in slice_batches(X, batch_size):
+            counter = _cd1_into(
+                work, state.hidden_bias, state.visible_bias, batch, None, key, counter,
+                self.limits, self.paths,
+            )  # fmt: skip
+            _momentum_all(
+                *flat,
+                state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
+                state.visible_bias, state.visible_speed, work.d_visible_bias,
+                lr, m,
+            )  # fmt: skip
+        work.store(state.W, state.W_speed)
+
+
+BACKEND = BinaryBackend

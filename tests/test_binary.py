@@ -1,0 +1,318 @@
+"""The binary backend's own machinery: bit packing, exact popcounts, both paths, its stream."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from conftest import structured_data
+from reference import reference_cd1
+from test_backend_contract import random_problem, relative_error
+
+import rbmperf
+from rbmperf.backends import binary, numba_jit
+from rbmperf.backends.base import TrainingState, momentum_step
+from rbmperf.backends.binary import BinaryBackend, BinaryWorkspace, DensityLimits
+
+ROOT = Path(__file__).resolve().parents[1]
+TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
+LIMITS = {
+    "binary": DensityLimits.always(),
+    "dense": DensityLimits.never(),
+    "auto": DensityLimits(),
+}
+
+
+def packed(states: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Row bits, column bits and ones of 0/1 `states`, packed by the backend's kernel."""
+    rows, cols = states.shape
+    work = BinaryWorkspace(rows, cols, 1, np.float64)
+    work.v0_flags[:, :cols] = states
+    ones = binary._pack_bits(
+        work.v0_flags, work.v0_flag_words, rows, cols, work.v0_row_bits, work.v0_column_bits
+    )
+    return work.v0_row_bits, work.v0_column_bits, ones
+
+
+@pytest.mark.parametrize("rows", [1, 7, 64, 65, 100, 130])
+def test_bits_are_numpys_packbits(rows):
+    rng = np.random.default_rng(rows)
+    states = (rng.random((rows, 150)) < 0.3).astype(np.uint8)
+    row_bits, column_bits, ones = packed(states)
+    assert ones == states.sum()
+    expected_rows = np.packbits(states, axis=1, bitorder="little")
+    assert row_bits.view(np.uint8)[:, : expected_rows.shape[1]].tolist() == expected_rows.tolist()
+    expected_columns = np.packbits(states, axis=0, bitorder="little")
+    n_words = -(-rows // 64)
+    got = column_bits[:n_words].T.copy().view(np.uint8)[:, : expected_columns.shape[0]]
+    assert got.tolist() == expected_columns.T.tolist()
+
+
+def test_eight_flags_gather_into_one_byte_for_every_pattern():
+    # The multiply trick, exhaustively: all 256 patterns of 8 flags (one flag row each).
+    patterns = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(np.uint8)
+    row_bits, _, ones = packed(patterns)
+    np.testing.assert_array_equal(row_bits[:, 0], np.arange(256, dtype=np.uint64))
+    assert ones == patterns.sum()
+
+
+@pytest.mark.parametrize("rows", [1, 63, 64, 100, 129])
+def test_popcount_product_is_bit_exact(rows):
+    rng = np.random.default_rng(rows)
+    v0 = (rng.random((rows, 90)) < 0.15).astype(np.uint8)
+    h0 = (rng.random((rows, 37)) < 0.5).astype(np.uint8)
+    v0[:, :5] = 0  # whole columns of zeros, as MNIST's borders
+    v0[:, 5] = 1  # and of ones
+    _, v_bits, _ = packed(v0)
+    _, h_bits, _ = packed(h0)
+    counts = binary.coincidence_counts(v_bits, h_bits, rows)
+    assert counts.dtype == np.int64
+    np.testing.assert_array_equal(counts, h0.T.astype(np.int64) @ v0.astype(np.int64))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_h0_v0_inside_a_step_is_the_exact_dense_product(dtype):
+    W, hidden_bias, visible_bias, v0, uniforms = random_problem(batch=70, dtype=dtype)
+    work = BinaryWorkspace(70, W.shape[1], W.shape[0], dtype)
+    work.load(W, np.zeros_like(W))
+    binary._cd1_into(
+        work, hidden_bias, visible_bias, v0, uniforms, np.uint64(0), np.uint64(0), LIMITS["auto"]
+    )
+    h0 = work.h0_states.astype(np.float64)
+    v0_states = (v0 > uniforms[0]).astype(np.float64)
+    np.testing.assert_array_equal(h0, reference_states(W, hidden_bias, v0_states, uniforms[1]))
+    counts = binary.coincidence_counts(work.v0_column_bits, work.h0_column_bits, 70)
+    n_hidden = W.shape[0]
+    np.testing.assert_array_equal(counts[:n_hidden], h0.T @ v0_states)
+    assert not counts[n_hidden:].any()  # the padded hidden columns count nothing
+
+
+def reference_states(W, hidden_bias, v0_states, u_h0):
+    pre = v0_states @ W.astype(np.float64).T + hidden_bias.astype(np.float64)
+    return (1.0 / (1.0 + np.exp(-pre)) > u_h0).astype(np.float64)
+
+
+@pytest.mark.parametrize("path", ["binary", "dense", "auto"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_each_path_matches_the_reference(path, dtype):
+    backend = BinaryBackend(LIMITS[path])
+    for seed, batch in ((3, 17), (4, 100), (5, 130)):
+        problem = random_problem(n_visible=80, n_hidden=30, batch=batch, dtype=dtype, seed=seed)
+        gradient = backend.cd1(*problem)
+        for actual, wanted in zip(gradient, reference_cd1(*problem), strict=True):
+            assert actual.dtype == dtype
+            assert relative_error(actual.astype(np.float64), wanted) <= TOLERANCE[dtype]
+    taken = {kind for (_, kind) in backend.paths}
+    if path == "binary":
+        assert taken == {"binary"}
+    elif path == "dense":
+        assert taken == {"dense"}
+
+
+def test_density_chooses_each_products_path():
+    # Thresholded uniforms: 50% ones (dense) and 5% ones (binary). A fresh model's zero
+    # visible biases make v1 about half ones either way, so v1's products go dense.
+    rng = np.random.default_rng(0)
+    for fraction, v0_path in ((0.5, "dense"), (0.05, "binary")):
+        X = (rng.random((200, 64)) < fraction).astype(np.float64)
+        backend = BinaryBackend()
+        init = rbmperf.initial_rbm(64, 16)
+        state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+        backend.run_epoch(state, X, 100, 0.1, 0.9, np.random.default_rng(1))
+        assert backend.paths == {
+            ("v0 W.T", v0_path): 2,
+            ("h0.T v0", "binary"): 2,  # popcount at any density by default
+            ("v1 W.T", "dense"): 2,
+            ("h1_probs.T v1", "dense"): 2,
+        }
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_kernels_draw_exactly_the_numba_backends_stream(dtype):
+    """One generator step equals the contract path fed with `numba_jit._FILL_UNIFORMS`."""
+    W, hidden_bias, visible_bias, v0, _ = random_problem(batch=17, dtype=dtype)
+    n_hidden, n_visible = W.shape
+    key = np.uint64(987654321)
+    fill = numba_jit._FILL_UNIFORMS[np.dtype(dtype).name]
+    uniforms, counter = [], np.uint64(0)
+    for shape in ((17, n_visible), (17, n_hidden), (17, n_visible)):
+        uniforms.append(np.empty(shape, dtype=dtype))
+        counter = np.uint64(fill(uniforms[-1], key, counter))
+
+    results = []
+    for given in (None, tuple(uniforms)):
+        work = BinaryWorkspace(17, n_visible, n_hidden, dtype)
+        work.load(W, np.zeros_like(W))
+        end = binary._cd1_into(
+            work, hidden_bias, visible_bias, v0, given, key, np.uint64(0), LIMITS["auto"]
+        )
+        results.append((end, work.weight_gradient(), work.d_hidden_bias, work.d_visible_bias))
+    (drawn_end, *drawn), (_, *given) = results
+    assert drawn_end == counter == 17 * (2 * n_visible + n_hidden)
+    for a, b in zip(drawn, given, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("path", ["binary", "dense"])
+def test_epoch_equals_a_reference_epoch_on_the_same_stream(path):
+    """Whole epochs, batches of 130 rows (three words of bits) and a 50-row tail (one)."""
+    X = structured_data(310)
+    n_visible, n_hidden, batch = X.shape[1], 20, 130
+    init = rbmperf.initial_rbm(n_visible, n_hidden)
+    state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+    expected = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+    backend = BinaryBackend(LIMITS[path])
+    for epoch in range(2):
+        backend.run_epoch(state, X, batch, 0.1, 0.9, np.random.default_rng(epoch))
+        key = np.uint64(np.random.default_rng(epoch).integers(0, 2**63, dtype=np.int64))
+        counter = np.uint64(0)
+        for start in range(0, X.shape[0], batch):
+            rows = X[start : start + batch]
+            uniforms = []
+            for cols in (n_visible, n_hidden, n_visible):
+                uniforms.append(np.empty((rows.shape[0], cols)))
+                counter = np.uint64(numba_jit._fill_uniforms_float64(uniforms[-1], key, counter))
+            gradient = reference_cd1(
+                expected.W, expected.hidden_bias, expected.visible_bias, rows, uniforms
+            )
+            momentum_step(expected, gradient, 0.1, 0.9)
+    for name in ("W", "hidden_bias", "visible_bias", "W_speed"):
+        actual, wanted = getattr(state, name), getattr(expected, name)
+        assert relative_error(actual, wanted) <= 1e-12, name
+
+
+@pytest.mark.parametrize("path", ["binary", "dense"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_same_seed_gives_bitwise_identical_weights_on_each_path(path, dtype):
+    X = structured_data(230)
+    runs = []
+    for _ in range(2):  # a fresh backend (and workspace) each run
+        backend = BinaryBackend(LIMITS[path])
+        runs.append(
+            rbmperf.train_rbm(X, 16, backend=backend, epochs=2, batch_size=50, dtype=dtype).W
+        )
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_run_epoch_memory_stays_small():
+    backend = BinaryBackend()
+    backend.prepare(np.float64)
+    n_visible, n_hidden = 784, 300
+    X = np.random.default_rng(0).random((1_000, n_visible)) * 0.3
+    init = rbmperf.initial_rbm(n_visible, n_hidden)
+    state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+    tracemalloc.start()
+    try:
+        backend.run_epoch(state, X, 100, 0.1, 0.9, np.random.default_rng(1))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # W, its speed and dW in the padded layout (3 × 1.9 MB), dense 0/1 states, bits:
+    # about 7.4 MB in float64; the issue's budget beyond data and model is 50 MB.
+    assert peak < 12e6
+
+
+def test_cd1_accepts_non_contiguous_and_other_dtype_inputs():
+    rng = np.random.default_rng(2)
+    W = np.asfortranarray(rng.normal(0.0, 0.5, (6, 9)))
+    v0 = rng.random((4, 9))
+    uniforms = (rng.random((4, 9)), rng.random((4, 6)), rng.random((4, 9)))
+    backend = rbmperf.get_backend("binary")
+    fortran = backend.cd1(W, np.zeros(6), np.zeros(9), v0, uniforms)
+    contiguous = backend.cd1(np.ascontiguousarray(W), np.zeros(6), np.zeros(9), v0, uniforms)
+    for a, b in zip(fortran, contiguous, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_prepare_reports_compile_time_once():
+    backend = rbmperf.get_backend("binary")
+    backend.prepare(np.float32)
+    assert backend.prepare(np.float32) == 0.0
+    assert "float32" in backend.compile_seconds
+
+
+# A short training run whose weights are printed as hex, in this process and in one with
+# NUMBA_DISABLE_JIT=1.
+_RUN = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    sys.path.insert(0, "tests")
+    from conftest import structured_data
+    import rbmperf
+    from rbmperf.backends.binary import BinaryBackend, DensityLimits
+    limits = {"binary": DensityLimits.always(), "dense": DensityLimits.never()}
+    X = structured_data(70, 24)
+    out = {}
+    for path, lim in limits.items():
+        for dtype in ("float32", "float64"):
+            backend = BinaryBackend(lim)
+            model = rbmperf.train_rbm(X, 10, backend=backend, epochs=1, batch_size=30,
+                                      dtype=dtype)
+            out[f"{path}-{dtype}"] = model.W.tobytes().hex()
+    print(json.dumps(out))
+    """
+)
+
+
+def _run(script: str, env_extra: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script],
+        cwd=ROOT,
+        env={**os.environ, **env_extra},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return result.stdout.splitlines()[-1]
+
+
+def test_pure_python_run_gives_bitwise_the_same_weights(capsys):
+    # NUMBA_DISABLE_JIT=1 runs every kernel as Python (the intrinsics have Python bodies).
+    exec(compile(_RUN, "<run>", "exec"), {"__name__": "run"})
+    compiled = json.loads(capsys.readouterr().out.splitlines()[-1])
+    interpreted = json.loads(_run(_RUN, {"NUMBA_DISABLE_JIT": "1"}))
+    assert compiled.keys() == interpreted.keys()
+    for name in compiled:
+        assert compiled[name] == interpreted[name], name
+
+
+_GENERIC = textwrap.dedent(
+    """
+    import numpy as np
+    from rbmperf.backends import binary
+    rng = np.random.default_rng(0)
+    rows = 100
+    v = (rng.random((rows, 70)) < 0.2).astype(np.uint8)
+    h = (rng.random((rows, 30)) < 0.5).astype(np.uint8)
+    def column_bits(states):  # (words, columns), bit i - 64w of word w = row i
+        padded = np.zeros((128, states.shape[1]), dtype=np.uint8)
+        padded[:rows] = states
+        packed = np.packbits(padded, axis=0, bitorder="little")
+        return np.ascontiguousarray(packed.T).view(np.uint64).T.copy()
+    counts = binary.coincidence_counts(column_bits(v), column_bits(h), rows)
+    assert (counts == h.T.astype(np.int64) @ v.astype(np.int64)).all()
+    asm = binary._coincidences.inspect_asm(binary._coincidences.signatures[0])
+    print("popcnt" in asm)
+    """
+)
+
+
+def test_counts_are_exact_without_a_popcount_instruction(tmp_path):
+    # A generic x86-64 (or any CPU) without POPCNT: LLVM lowers ctpop to bit arithmetic.
+    # A fresh cache, so that the kernel is compiled here and its assembly can be read.
+    env = {"NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path)}
+    uses_popcnt = _run(_GENERIC, env)
+    if os.uname().machine == "x86_64":
+        assert uses_popcnt == "False"

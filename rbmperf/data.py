@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .validation import check_dtype, check_float, check_int
 
 __all__ = ["load_dataset", "load_digits", "load_idx", "load_kaggle_csv", "synthetic_mnist"]
@@ -263,7 +264,7 @@ def synthetic_mnist(
     if density is not None:
         density = check_float(density, "density", minimum=0.0)
         if density > 1.0:
-            raise ValueError(f"density must lie in [0, 1]; got {density}")
+            raise InputError(f"density must lie in [0, 1]; got {density}")
     X = np.empty((n, _SIDE * _SIDE), dtype=dtype)
     y = np.empty(n, dtype=np.int64)
     for chunk, start in enumerate(range(0, n, _CHUNK)):
@@ -320,15 +321,15 @@ def _read_bytes(path: str | os.PathLike, what: str) -> tuple[Path, bytes]:
     """Read a whole file, gunzipping when it starts with the gzip magic number."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{what} file {str(path)!r} does not exist")
+        raise InputError(f"{what} file {str(path)!r} does not exist")
     if not path.is_file():
-        raise ValueError(f"{what} file {str(path)!r} is not a regular file")
+        raise InputError(f"{what} file {str(path)!r} is not a regular file")
     raw = path.read_bytes()
     if raw[:2] == _GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as error:
-            raise ValueError(f"{what} file {str(path)!r} is a damaged gzip file: {error}") from None
+            raise InputError(f"{what} file {str(path)!r} is a damaged gzip file: {error}") from None
     return path, raw
 
 
@@ -336,41 +337,41 @@ def _parse_idx(path: Path, raw: bytes, what: str, ndim: int) -> np.ndarray:
     """Parse an IDX file of unsigned bytes with `ndim` dimensions; check its length."""
     name = str(path)
     if len(raw) < 4:
-        raise ValueError(f"{what} file {name!r} is too short to be an IDX file ({len(raw)} bytes)")
+        raise InputError(f"{what} file {name!r} is too short to be an IDX file ({len(raw)} bytes)")
     if raw[0] != 0 or raw[1] != 0:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} is not an IDX file (magic number starts {raw[:2].hex()}, "
             "expected 0000)"
         )
     if raw[2] != _IDX_UNSIGNED_BYTE:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} holds IDX type 0x{raw[2]:02x}; only unsigned bytes (0x08) "
             "are supported"
         )
     if raw[3] != ndim:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} has {raw[3]} dimensions; expected {ndim} "
             f"(magic number 0x0000080{ndim})"
         )
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{what} file {name!r} is truncated inside its header")
+        raise InputError(f"{what} file {name!r} is truncated inside its header")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = math.prod(shape)
     present = len(raw) - header
     dims = " × ".join(f"{d:,}" for d in shape)
     if present < expected:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} is truncated: its header says {dims} ({expected:,} bytes of "
             f"data) but only {present:,} bytes follow"
         )
     if present > expected:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} has {present - expected:,} unexpected bytes after the "
             f"{dims} data its header describes"
         )
     if expected == 0:
-        raise ValueError(f"{what} file {name!r} is empty (shape {dims})")
+        raise InputError(f"{what} file {name!r} is empty (shape {dims})")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -414,7 +415,7 @@ def load_idx(
     label_path, raw = _read_bytes(labels, "labels")
     y = _parse_idx(label_path, raw, "labels", ndim=1).astype(np.int64)
     if len(y) != len(X):
-        raise ValueError(
+        raise InputError(
             f"labels file {str(label_path)!r} has {len(y):,} items, images file "
             f"{str(image_path)!r} has {len(X):,}"
         )
@@ -459,23 +460,23 @@ def load_kaggle_csv(
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise ValueError(f"CSV file {name!r} is not a text file") from None
+        raise InputError(f"CSV file {name!r} is not a text file") from None
     lines = text.splitlines()
     if not lines:
-        raise ValueError(f"CSV file {name!r} is empty")
+        raise InputError(f"CSV file {name!r} is empty")
     header = [column.strip().strip('"') for column in lines[0].split(",")]
     has_labels = header[:1] == ["label"]
     pixel_columns = header[1:] if has_labels else header
     expected = [f"pixel{i}" for i in range(len(pixel_columns))]
     if not pixel_columns or pixel_columns != expected:
-        raise ValueError(
+        raise InputError(
             f"CSV file {name!r} does not have the Kaggle header "
             "'label,pixel0,...,pixel783' (or 'pixel0,...' without labels); "
             f"its first line starts {lines[0][:40]!r}"
         )
     body = [line for line in lines[1:] if line.strip()]
     if not body:
-        raise ValueError(f"CSV file {name!r} has a header but no data rows")
+        raise InputError(f"CSV file {name!r} has a header but no data rows")
     width = len(header)
     try:
         values = np.loadtxt(body, delimiter=",", dtype=np.int64, ndmin=2)
@@ -486,24 +487,24 @@ def load_kaggle_csv(
                 continue
             fields = line.split(",")
             if len(fields) != width:
-                raise ValueError(
+                raise InputError(
                     f"CSV file {name!r}, line {number}: {len(fields)} values, expected {width}"
                 ) from None
             for field in fields:
                 try:
                     int(field)
                 except ValueError:
-                    raise ValueError(
+                    raise InputError(
                         f"CSV file {name!r}, line {number}: {field.strip()!r} is not an integer"
                     ) from None
-        raise ValueError(f"CSV file {name!r} could not be read: {error}") from None
+        raise InputError(f"CSV file {name!r} could not be read: {error}") from None
     if values.shape[1] != width:  # every row one short of the header: loadtxt accepts it
-        raise ValueError(f"CSV file {name!r} has {values.shape[1]} columns, expected {width}")
+        raise InputError(f"CSV file {name!r} has {values.shape[1]} columns, expected {width}")
     pixels = values[:, 1:] if has_labels else values
     bad = (pixels < 0) | (pixels > 255)
     if bad.any():
         row, column = np.unravel_index(int(np.argmax(bad)), bad.shape)
-        raise ValueError(
+        raise InputError(
             f"CSV file {name!r}, line {int(row) + 2}: pixel{int(column)} = "
             f"{int(pixels[row, column])} is outside 0..255"
         )
@@ -550,14 +551,14 @@ def load_dataset(
     """
     name = os.fspath(source)
     if name in ("synthetic", "digits") and labels is not None:
-        raise ValueError(f"a labels file only goes with an IDX images file, not with {name!r}")
+        raise InputError(f"a labels file only goes with an IDX images file, not with {name!r}")
     if name == "synthetic":
         return synthetic_mnist(n, seed=seed, dtype=dtype)
     if name == "digits":
         return load_digits(dtype=dtype)
     if name.lower().endswith((".csv", ".csv.gz")):
         if labels is not None:
-            raise ValueError(
+            raise InputError(
                 "a labels file only goes with an IDX images file; a CSV holds its labels"
             )
         return load_kaggle_csv(name, dtype=dtype)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..jsonvalues import to_jsonable
 from ..model import RBM
 from .network import DeepNetwork
@@ -86,12 +87,12 @@ def load_dbn(path: str | Path, build: Callable[..., FittedModel]) -> FittedModel
     path = Path(path)
     name = str(path)
     if not path.is_file():
-        raise ValueError(f"model file {name!r} does not exist")
+        raise InputError(f"model file {name!r} does not exist")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise ValueError(f"model file {name!r} is not a readable .npz file ({error})") from None
+        raise InputError(f"model file {name!r} is not a readable .npz file ({error})") from None
     metadata = _read_metadata(arrays, name)
     try:
         model = build(**metadata["settings"])
@@ -111,9 +112,9 @@ def load_dbn(path: str | Path, build: Callable[..., FittedModel]) -> FittedModel
         )
         model.classes = arrays["classes"]
     except KeyError as error:
-        raise ValueError(f"model file {name!r} lacks the array {error.args[0]!r}") from None
+        raise InputError(f"model file {name!r} lacks the array {error.args[0]!r}") from None
     except (TypeError, ValueError) as error:
-        raise ValueError(f"model file {name!r} has inconsistent contents: {error}") from None
+        raise InputError(f"model file {name!r} has inconsistent contents: {error}") from None
     _check_consistency(model, name)
     model.info = metadata.get("info", {})
     return model
@@ -121,20 +122,20 @@ def load_dbn(path: str | Path, build: Callable[..., FittedModel]) -> FittedModel
 
 def _read_metadata(arrays: dict[str, np.ndarray], name: str) -> dict[str, Any]:
     if "metadata" not in arrays:
-        raise ValueError(f"model file {name!r} is not an rbmperf DBN (no metadata record)")
+        raise InputError(f"model file {name!r} is not an rbmperf DBN (no metadata record)")
     try:
         metadata = json.loads(str(arrays["metadata"]))
     except json.JSONDecodeError:
-        raise ValueError(f"model file {name!r} has a corrupt metadata record") from None
+        raise InputError(f"model file {name!r} has a corrupt metadata record") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise ValueError(f"model file {name!r} is not an rbmperf DBN (format mismatch)")
+        raise InputError(f"model file {name!r} is not an rbmperf DBN (format mismatch)")
     if metadata.get("version") != FORMAT_VERSION:
-        raise ValueError(
+        raise InputError(
             f"model file {name!r} has format version {metadata.get('version')!r}; "
             f"this rbmperf reads version {FORMAT_VERSION}"
         )
     if not isinstance(metadata.get("settings"), dict):
-        raise ValueError(f"model file {name!r} has no training settings in its metadata")
+        raise InputError(f"model file {name!r} has no training settings in its metadata")
     return metadata
 
 
@@ -147,11 +148,11 @@ def _check_consistency(model: FittedModel, name: str) -> None:
     ):
         expected = (model.layers[k], n_inputs)
         if rbm.W.shape != expected or weights.shape != expected or bias.shape != expected[:1]:
-            raise ValueError(
+            raise InputError(
                 f"model file {name!r}: layer {k} has shape {weights.shape}, expected {expected}"
             )
         if weights.dtype != model.dtype or rbm.W.dtype != model.dtype:
-            raise ValueError(
+            raise InputError(
                 f"model file {name!r}: layer {k} is {weights.dtype}, expected {model.dtype}"
             )
         n_inputs = model.layers[k]
@@ -161,7 +162,7 @@ def _check_consistency(model: FittedModel, name: str) -> None:
         ("pretrained_output_weights", model.pretrained_network.output_weights),
     ):
         if array.shape != (n_classes, n_inputs):
-            raise ValueError(
+            raise InputError(
                 f"model file {name!r}: {label} has shape {array.shape}, expected "
                 f"{(n_classes, n_inputs)}"
             )

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
 from ..scaling.profiling import PROFILE_FOLDER
 from ..scaling.results import Record, load_records
 from ..scaling.summary import Summary, summarize
@@ -59,7 +60,7 @@ def write_report(
     records = results if isinstance(results, list) else load_records(results)
     summary = summarize(records, clock=clock)
     if not summary.points:
-        raise ValueError("the results hold no measured epoch: nothing to report")
+        raise InputError("the results hold no measured epoch: nothing to report")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     profiles = sorted(f"{PROFILE_FOLDER}/{p.name}" for p in (folder / PROFILE_FOLDER).glob("*.txt"))

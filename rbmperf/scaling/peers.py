@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import InputError
 from .timing import EpochSettings, Runner
 
 
@@ -133,8 +134,8 @@ def get_peer(name: str, *, threads: int = 1) -> Runner:
         If `name` is not a known peer or its library is not installed.
     """
     if name not in _PEERS:
-        raise ValueError(f"unknown peer {name!r}; known peers: {', '.join(_PEERS)}")
+        raise InputError(f"unknown peer {name!r}; known peers: {', '.join(_PEERS)}")
     module, cls = _PEERS[name]
     if importlib.util.find_spec(module) is None:
-        raise ValueError(f"peer {name!r} needs {module}, which is not installed")
+        raise InputError(f"peer {name!r} needs {module}, which is not installed")
     return cls(threads=threads) if cls is TorchPeer else cls()

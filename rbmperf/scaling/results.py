@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from ..jsonvalues import to_jsonable
 
 Record = dict[str, Any]
@@ -86,9 +87,9 @@ def load_records(path: str | os.PathLike) -> list[Record]:
         except json.JSONDecodeError as error:
             if number == len(lines):
                 break
-            raise ValueError(f"{path}, line {number}: not a JSON record ({error})") from error
+            raise InputError(f"{path}, line {number}: not a JSON record ({error})") from error
         if not isinstance(record, dict) or "kind" not in record:
-            raise ValueError(f"{path}, line {number}: not an rbmperf results record")
+            raise InputError(f"{path}, line {number}: not an rbmperf results record")
         records.append(record)
     return records
 
@@ -118,12 +119,12 @@ def epoch_seconds(record: Record, clock: str = "auto") -> float:
     the threads up, so wall time is the honest figure.
     """
     if clock not in CLOCKS:
-        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
+        raise InputError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
     if clock == "auto":
         clock = "cpu" if record.get("threads") == 1 and "cpu_seconds" in record else "wall"
     if clock == "cpu":
         if "cpu_seconds" not in record:
-            raise ValueError("these results hold no CPU times (recorded by an older rbmperf)")
+            raise InputError("these results hold no CPU times (recorded by an older rbmperf)")
         return float(record["cpu_seconds"])
     return float(record["seconds"])
 

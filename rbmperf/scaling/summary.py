@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from .growth import DEFAULT_CONFIDENCE, GrowthFit, fit_growth
 from .results import Record, epoch_seconds, latest_sweep, resolved_clock
 
@@ -95,7 +96,7 @@ def summarize(
     """
     last = latest_sweep(records)
     if last is None:
-        raise ValueError("no sweep found in these results (no 'run' record)")
+        raise InputError("no sweep found in these results (no 'run' record)")
     sweep_id, _, finished = last
     mine = [r for r in records if r.get("sweep_id") == sweep_id]
     clock = resolved_clock(mine, clock)

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backends import available_backends
+from ..errors import InputError
 from ..progress import progress_bar
 from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
 from .growth import MIN_SIZES
@@ -413,23 +414,23 @@ def _validated_plan(backends, sizes, dtypes, peers, repeats, budget_seconds, thr
         peers = [peers]
     peer_list = list(dict.fromkeys(peers))
     if not names and not peer_list:
-        raise ValueError("nothing to measure: no backends and no peers given")
+        raise InputError("nothing to measure: no backends and no peers given")
     try:
         size_list = sorted({check_int(n, "size", minimum=2) for n in sizes})
     except TypeError as error:
-        raise ValueError(f"sizes must be integers >= 2: {error}") from error
+        raise InputError(f"sizes must be integers >= 2: {error}") from error
     if not size_list:
-        raise ValueError("sizes must name at least one data size")
+        raise InputError("sizes must name at least one data size")
     if isinstance(dtypes, str):
         dtypes = [dtypes]
     dtype_list = list(dict.fromkeys(check_dtype(d).name for d in dtypes))
     if not dtype_list:
-        raise ValueError("dtypes must name at least one of float32, float64")
+        raise InputError("dtypes must name at least one of float32, float64")
     check_int(repeats, "repeats", minimum=1)
     check_int(threads, "threads", minimum=1)
     budget = check_float(budget_seconds, "budget_seconds", minimum=0.0)
     if budget <= 0:
-        raise ValueError(f"budget_seconds must be > 0; got {budget}")
+        raise InputError(f"budget_seconds must be > 0; got {budget}")
     return names, size_list, dtype_list, peer_list
 
 
@@ -441,7 +442,7 @@ def _base_data(data: np.ndarray | None, largest: int) -> tuple[np.ndarray, str]:
         return synthetic_mnist(largest, seed=0, dtype="float64")[0], "synthetic_mnist(seed=0)"
     checked = check_data(data, dtype=np.float64)
     if checked.shape[0] < largest:
-        raise ValueError(
+        raise InputError(
             f"data has {checked.shape[0]} rows but the largest size is {largest}; "
             "give more data or smaller sizes"
         )

@@ -65,7 +65,7 @@ def test_profile_command_prints_and_writes(tmp_path, capsys):
         (["bench", "--backends", "nope", "--sizes", "100"], "unknown backend 'nope'"),
         (["bench", "--dtypes", "int8", "--sizes", "100"], "dtype must be one of"),
         (["bench", "--peers", "matlab", "--sizes", "100"], "unknown peer 'matlab'"),
-        (["report", "no/such/results.jsonl"], "no results file"),
+        (["report", "no/such/results.jsonl"], "'no/such/results.jsonl' does not exist"),
         (["profile", "--backend", "nope"], "unknown backend 'nope'"),
     ],
 )

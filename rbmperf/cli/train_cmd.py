@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from . import UsageError, options
+from .options import check_data_paths
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,7 +84,9 @@ def format_phase_table(info: dict) -> str:
 
 
 def _check_arguments(args: argparse.Namespace) -> tuple[int, ...]:
+    """Refuse bad options and paths before any work (a bad --out fails in a second)."""
     from ..backends import available_backends
+    from ..paths import check_output_file, prepare_output_dir
 
     layers = options.layers(args.layers)
     if args.backend not in available_backends():
@@ -100,9 +102,10 @@ def _check_arguments(args: argparse.Namespace) -> tuple[int, ...]:
         raise UsageError(
             f"--test-fraction must lie strictly between 0 and 1; got {args.test_fraction}"
         )
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a directory")
+    check_data_paths(args)
+    out = prepare_output_dir(args.out, "--out")
+    check_output_file(out / "model.npz", "model file")
+    check_output_file(out / "summary.json", "summary file")
     return layers
 
 

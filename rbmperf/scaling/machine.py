@@ -92,7 +92,9 @@ def machine_info() -> dict[str, Any]:
         ``cpu``, ``cores`` (logical, and those this process may use), ``platform``,
         ``python`` (implementation and version), ``versions``, ``blas`` (one entry per
         thread pool from ``threadpoolctl.threadpool_info()``), ``environment`` (the
-        BLAS/OpenMP variables that change timings), ``git_commit`` and ``date`` (UTC, ISO).
+        BLAS/OpenMP variables that change timings), ``git_commit``, ``date`` (UTC, ISO) and
+        ``host`` (the machine's network name: the default label of its series when several
+        machines' results are reported together).
     """
     from threadpoolctl import threadpool_info
 
@@ -138,4 +140,5 @@ def machine_info() -> dict[str, Any]:
         "environment": environment,
         "git_commit": git_commit(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "host": platform.node(),
     }

@@ -19,7 +19,18 @@ How a point is measured (the reasons are in ``docs/measuring.md``):
    the wall time and the process's CPU time are recorded (see :func:`epoch_seconds`).
 5. Every measurement is appended to the results file the moment it completes. A rerun
    with the same file and settings skips the epochs already there, so an interrupted
-   sweep resumes where it stopped.
+   sweep (Ctrl-C, SIGTERM, a kill) resumes where it stopped.
+
+Two sweeps writing to one results file at once (two ``rbmperf bench`` in two terminals)
+both run to the end: every record is appended whole under a lock
+(:func:`rbmperf.scaling.results.append_record`), nothing is lost or interleaved, and each
+run that started a new sweep keeps its own ``sweep_id``. (Two runs that both resume the
+same interrupted sweep both measure its missing epochs; the summary keeps the first record
+of each repeat.) Refusing the second run was the alternative; appending was chosen
+because a results file may be shared by design (a CI job and a user, several shells), and
+a lock held for one write never blocks anyone for long. What no lock can fix is that two
+sweeps on one machine slow each other down: the report says when records of another sweep
+were written while this one ran (:attr:`rbmperf.scaling.summary.Summary.overlapping_records`).
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import gc
 import hashlib
 import math
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backends import available_backends
-from ..errors import InputError
+from ..errors import InputError, ResultsWarning
 from ..progress import progress_bar
 from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
 from .growth import MIN_SIZES
@@ -44,9 +56,9 @@ from .machine import machine_info
 from .peers import get_peer
 from .results import (
     Record,
+    SweepPresence,
     append_record,
     completed_epochs,
-    drop_partial_line,
     latest_sweep,
     load_records,
 )
@@ -210,16 +222,18 @@ def run_sweep(
 
     with threadpool_limits(limits=threads, user_api="blas"):
         session = _Session(settings, results_path, resume)
-        session.start()
-        datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
-        series = [(runner, dtype) for dtype in dtype_list for runner in runners]
-        bar = progress_bar(len(series) * len(size_list) * repeats, "bench", enabled=progress)
+        bar = None
         try:
+            session.start()
+            datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
+            series = [(runner, dtype) for dtype in dtype_list for runner in runners]
+            bar = progress_bar(len(series) * len(size_list) * repeats, "bench", enabled=progress)
             _measure(session, series, datasets, size_list, repeats, budget_seconds, bar)
             session.add({"kind": "finished"})
         finally:
             if bar is not None:
                 bar.close()
+            session.close()
     return session.records
 
 
@@ -234,7 +248,21 @@ class _Session:
         self.sweep_id = self.run_id
         previous: list[Record] = []
         if self.path is not None:
-            drop_partial_line(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.presence = SweepPresence(self.path) if self.path is not None else None
+        others = self.presence.enter() if self.presence is not None else None
+        if others is not None:
+            # Another sweep is live on this file: its unfinished records are not ours to
+            # resume. Both sweeps are kept; say what sharing the machine costs.
+            holders = f" (pid {', '.join(map(str, others))})" if others else ""
+            warnings.warn(
+                f"another sweep is writing to results file {str(self.path)!r} right now"
+                f"{holders}: this run starts a sweep of its own; both are kept, but each "
+                "one's times include the other's load on this machine",
+                ResultsWarning,
+                stacklevel=3,
+            )
+            resume = False
         if resume and self.path is not None and self.path.exists():
             records = load_records(self.path)
             last = latest_sweep(records)
@@ -247,9 +275,11 @@ class _Session:
             (r["name"], r["dtype"], int(r["n"])) for r in previous if r["kind"] == "skip"
         }
 
+    def close(self) -> None:
+        if self.presence is not None:
+            self.presence.leave()
+
     def start(self) -> None:
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self.add(
             {
                 "kind": "run",

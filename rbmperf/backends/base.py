@@ -15,10 +15,19 @@ The optimiser is the blog's momentum rule, applied to each parameter after every
 mini-batch: ``speed = momentum * speed + gradient; param += learning_rate * speed``.
 
 Backends know nothing of timing or reporting; they only compute.
+
+**Thread safety.** The registry hands out one backend object per process, so several
+threads may train on it at once (and numba's kernels and numpy's products release the
+GIL, so they really run at once). A backend therefore keeps no mutable state of a call on
+``self``: buffers reused between epochs come from :meth:`Backend.workspace`, which holds
+one :class:`Workspace` per thread; anything else a call needs it allocates itself. Two
+threads training concurrently on one backend give bitwise the same results as the same
+runs one after the other (``tests/test_backend_contract.py`` checks every backend).
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,6 +172,34 @@ class Backend(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str]
+
+    def workspace(
+        self,
+        batch_size: int,
+        n_visible: int,
+        n_hidden: int,
+        dtype: np.dtype,
+        *,
+        uniforms: bool = True,
+    ) -> Workspace:
+        """The calling thread's :class:`Workspace` of this shape, kept for its next call.
+
+        Use this, never an attribute of ``self``, for buffers reused across epochs: the
+        backend object is shared by every thread of the process. One line in a
+        ``run_epoch``: ``work = self.workspace(rows, n_visible, n_hidden, X.dtype)``.
+        """
+        # setdefault is atomic: two threads racing here still share one thread-local store.
+        per_thread = self.__dict__.setdefault("_per_thread", threading.local())
+        work = Workspace.reuse(
+            getattr(per_thread, "workspace", None),
+            batch_size,
+            n_visible,
+            n_hidden,
+            dtype,
+            uniforms=uniforms,
+        )
+        per_thread.workspace = work
+        return work
 
     def prepare(self, dtype: np.dtype) -> float:
         """Get ready to train in `dtype` (compile, warm up); return the seconds it took."""

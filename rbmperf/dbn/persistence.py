@@ -173,8 +173,9 @@ def load_dbn(path: str | Path, build: Callable[..., FittedModel]) -> FittedModel
     except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as error:
         # Not a zip, or a damaged one: a bad CRC, a member cut short.
         raise InputError(f"model file {name!r} is not a readable .npz file ({error})") from None
-    except (zlib.error, RuntimeError, NotImplementedError) as error:
-        # A corrupt deflate stream, an encrypted member, an unknown compression method.
+    except (zlib.error, RuntimeError, NotImplementedError, UnicodeDecodeError) as error:
+        # A corrupt deflate stream, an encrypted member, an unknown compression method, a
+        # member name flagged UTF-8 that is not.
         raise InputError(f"model file {name!r} is damaged ({error})") from None
     if arrays_digest(arrays) != metadata.get("digest"):
         raise InputError(

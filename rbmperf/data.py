@@ -12,9 +12,10 @@ wrong with it, never a numpy error from deep inside a parser.
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -317,8 +318,20 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_UNSIGNED_BYTE = 0x08
 
 
-def _read_bytes(path: str | os.PathLike, what: str) -> tuple[Path, bytes]:
-    """Read a whole file, gunzipping when it starts with the gzip magic number."""
+# Beyond this a gzipped file is not a data set these readers are for (MNIST: 47 MB).
+_MAX_UNPACKED_BYTES = 2**32
+# Unpacked bytes read before the limit is set: enough for any header the readers parse.
+_PROBE_BYTES = 64
+
+
+def _read_bytes(
+    path: str | os.PathLike, what: str, limit: Callable[[bytes], int] | None = None
+) -> tuple[Path, bytes]:
+    """Read a whole file, gunzipping when it starts with the gzip magic number.
+
+    `limit` gives, from the first unpacked bytes (a header), the most bytes the file may
+    unpack to; more is refused before it is unpacked (a gzip bomb never fills memory).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{what} file {str(path)!r} does not exist")
@@ -326,11 +339,63 @@ def _read_bytes(path: str | os.PathLike, what: str) -> tuple[Path, bytes]:
         raise InputError(f"{what} file {str(path)!r} is not a regular file")
     raw = path.read_bytes()
     if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise InputError(f"{what} file {str(path)!r} is a damaged gzip file: {error}") from None
+        raw = _gunzip(raw, f"{what} file {str(path)!r}", limit or (lambda _: _MAX_UNPACKED_BYTES))
     return path, raw
+
+
+def _gunzip(raw: bytes, what: str, limit: Callable[[bytes], int]) -> bytes:
+    """Unpack gzip members one after another, never more than ``limit(first bytes)``.
+
+    The first :data:`_PROBE_BYTES` unpacked bytes (a header) set the limit; unpacking stops
+    one byte past it, so a gzip bomb is refused having cost no more than its header says.
+    """
+    out = bytearray()
+    most: int | None = None
+    pending = raw
+    unpacker = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    while True:
+        cap = _PROBE_BYTES if most is None else most + 1
+        try:
+            if pending and len(out) < cap:
+                out += unpacker.decompress(pending, cap - len(out))
+                pending = unpacker.unconsumed_tail
+        except zlib.error as error:
+            raise InputError(f"{what} is a damaged gzip file: {error}") from None
+        finished = False
+        if unpacker.eof:  # one member ended; another may follow (as `cat a.gz b.gz` makes)
+            rest = unpacker.unused_data
+            if rest[:2] == _GZIP_MAGIC:
+                unpacker = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+                pending = rest
+            elif rest.strip(b"\0"):
+                raise InputError(f"{what} is a damaged gzip file: bytes after its end")
+            else:
+                finished = True
+        elif not pending and len(out) < cap:
+            raise InputError(f"{what} is a damaged gzip file: it is cut short")
+        if most is None and (len(out) >= _PROBE_BYTES or finished):
+            most = min(limit(bytes(out)), _MAX_UNPACKED_BYTES)  # a header may claim anything
+        if most is not None and len(out) > most:
+            raise InputError(
+                f"{what} unpacks to more than the {most:,} bytes it can hold; the rest was "
+                "not unpacked (a gzip bomb?)"
+            )
+        if finished:
+            return bytes(out)
+
+
+def _idx_size(ndim: int) -> Callable[[bytes], int]:
+    """The size an IDX file of `ndim` dimensions says it has, from its first bytes."""
+
+    def size(prefix: bytes) -> int:
+        header = 4 + 4 * ndim
+        if len(prefix) < header:
+            return header  # too short: the parser says so
+        dims = (int.from_bytes(prefix[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+        # Slack, so that a few stray bytes get the parser's exact message, not a bomb's.
+        return header + math.prod(dims) + 2**16
+
+    return size
 
 
 def _parse_idx(path: Path, raw: bytes, what: str, ndim: int) -> np.ndarray:
@@ -406,13 +471,13 @@ def load_idx(
         bytes, or if the label and image counts differ. The message names the file.
     """
     dtype = check_dtype(dtype)
-    image_path, raw = _read_bytes(images, "images")
+    image_path, raw = _read_bytes(images, "images", _idx_size(3))
     pixels = _parse_idx(image_path, raw, "images", ndim=3)
     X = np.ascontiguousarray(pixels.reshape(pixels.shape[0], -1), dtype=dtype)
     X /= 255.0
     if labels is None:
         return X, None
-    label_path, raw = _read_bytes(labels, "labels")
+    label_path, raw = _read_bytes(labels, "labels", _idx_size(1))
     y = _parse_idx(label_path, raw, "labels", ndim=1).astype(np.int64)
     if len(y) != len(X):
         raise InputError(
@@ -457,6 +522,7 @@ def load_kaggle_csv(
     dtype = check_dtype(dtype)
     csv_path, raw = _read_bytes(path, "CSV")
     name = str(csv_path)
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark a spreadsheet may write
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:

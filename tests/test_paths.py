@@ -143,3 +143,21 @@ def test_an_unreadable_input_file(tmp_path, capsys):  # pragma: no cover - not a
     secret.write_text("")
     secret.chmod(0)
     _fails_fast(["report", str(secret)], "cannot be read", capsys)
+
+
+def test_a_real_train_process_refuses_an_unwritable_out_in_seconds_not_after_training(
+    tmp_path, unwritable
+):
+    # The whole process: interpreter, imports, the check. Training the digits takes ~20 s.
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "rbmperf", "train", "--data", "digits", "--quiet"]
+    began = time.perf_counter()
+    done = subprocess.run(
+        [*argv, "--out", str(unwritable / "run")], capture_output=True, text=True, timeout=60
+    )
+    seconds = time.perf_counter() - began
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("rbmperf train: error: --out ")
+    assert seconds < 3.0, f"{seconds:.1f} s"

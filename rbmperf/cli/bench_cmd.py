@@ -88,12 +88,12 @@ def run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     results = Path(args.results) if args.results else out / "results.jsonl"
+    # The paths first (a bad --out fails at once, before numba or a peer is imported),
+    # then unknown or unavailable backends, before anything is printed.
+    check_bench_paths(out, results, profiles=args.profile_n > 0)
     backends = options.names(args.backends)
-    # Unknown or unavailable backends are refused before anything is printed or created;
-    # then the paths, before any measuring (a bad --out fails at once).
     for name in backends or []:
         get_backend(name)
-    check_bench_paths(out, results, profiles=args.profile_n > 0)
     peers = options.names(args.peers)
     if peers == ["none"]:
         peers = []

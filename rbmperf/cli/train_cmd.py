@@ -85,8 +85,15 @@ def format_phase_table(info: dict) -> str:
 
 def _check_arguments(args: argparse.Namespace) -> tuple[int, ...]:
     """Refuse bad options and paths before any work (a bad --out fails in a second)."""
-    from ..backends import available_backends
     from ..paths import check_output_file, prepare_output_dir
+
+    # The paths before anything slow (importing numba to list the backends takes a second).
+    check_data_paths(args)
+    out = prepare_output_dir(args.out, "--out")
+    check_output_file(out / "model.npz", "model file")
+    check_output_file(out / "summary.json", "summary file")
+
+    from ..backends import available_backends
 
     layers = options.layers(args.layers)
     if args.backend not in available_backends():
@@ -102,21 +109,18 @@ def _check_arguments(args: argparse.Namespace) -> tuple[int, ...]:
         raise UsageError(
             f"--test-fraction must lie strictly between 0 and 1; got {args.test_fraction}"
         )
-    check_data_paths(args)
-    out = prepare_output_dir(args.out, "--out")
-    check_output_file(out / "model.npz", "model file")
-    check_output_file(out / "summary.json", "summary file")
     return layers
 
 
 def run(args: argparse.Namespace) -> int:
+    layers = _check_arguments(args)
+
     import numpy as np
 
     from ..data import load_dataset
     from ..dbn import DBN
     from ..evaluation import save_evaluation, stratified_split, train_and_evaluate
 
-    layers = _check_arguments(args)
     X, y = load_dataset(args.data, labels=args.labels, n=args.n, seed=args.seed, dtype=args.dtype)
     if y is None:
         raise UsageError(

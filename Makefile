@@ -16,9 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The code-host workflows: valid against the GitHub-workflow schema, and clean under zizmor
+# (a workflow linter and security auditor; actionlint has no installable package here).
+WORKFLOWS := .github/workflows/ci.yml .github/workflows/benchmarks.yml
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/zizmor --offline --no-progress --persona=auditor $(WORKFLOWS)
 
 test: lint
 	$(BIN)/python -m pytest

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paths import check_output_file, prepare_output_dir
 from .report import ReportFiles, write_report
 from .scaling.peers import available_peers
-from .scaling.profiling import profile_epoch, write_profile
+from .scaling.profiling import PROFILE_FOLDER, profile_epoch, write_profile
 from .scaling.results import Record
 from .scaling.sweep import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES, run_sweep
 
-__all__ = ["DEFAULT_PROFILE_N", "QUICK", "BenchResult", "run_bench"]
+__all__ = ["DEFAULT_PROFILE_N", "QUICK", "BenchResult", "check_bench_paths", "run_bench"]
 
 # A smoke run: small sizes, two repeats, a tighter budget (explicit settings win).
 QUICK = {"sizes": (500, 1000, 2000, 4000), "repeats": 2, "budget_seconds": 8.0}
@@ -50,6 +51,24 @@ class BenchResult:
     profiles: list[Path]
     report: ReportFiles
     resumed_epochs: int
+
+
+def check_bench_paths(
+    out: str | os.PathLike, results: str | os.PathLike, *, profiles: bool = True
+) -> None:
+    """Refuse, before any measuring, a report folder or results file that cannot be written.
+
+    Creates `out` (and ``out/profiles`` when `profiles`) if needed.
+
+    Raises
+    ------
+    InputError
+        Naming the path and the problem (see :mod:`rbmperf.paths`).
+    """
+    prepare_output_dir(out, "report folder (--out)")
+    if profiles:
+        prepare_output_dir(Path(out) / PROFILE_FOLDER, "profiles folder")
+    check_output_file(results, "results file")
 
 
 def run_bench(
@@ -110,6 +129,7 @@ def run_bench(
     """
     out = Path(out)
     results = Path(results_path) if results_path is not None else out / "results.jsonl"
+    check_bench_paths(out, results, profiles=profile_n > 0)
     peer_list = available_peers() if peers is None else list(peers)
     dtype_list = [dtypes] if isinstance(dtypes, str) else list(dtypes)
     records = run_sweep(

@@ -12,13 +12,15 @@ wrong with it, never a numpy error from deep inside a parser.
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .validation import check_dtype, check_float, check_int
 
 __all__ = ["load_dataset", "load_digits", "load_idx", "load_kaggle_csv", "synthetic_mnist"]
@@ -263,7 +265,7 @@ def synthetic_mnist(
     if density is not None:
         density = check_float(density, "density", minimum=0.0)
         if density > 1.0:
-            raise ValueError(f"density must lie in [0, 1]; got {density}")
+            raise InputError(f"density must lie in [0, 1]; got {density}")
     X = np.empty((n, _SIDE * _SIDE), dtype=dtype)
     y = np.empty(n, dtype=np.int64)
     for chunk, start in enumerate(range(0, n, _CHUNK)):
@@ -316,61 +318,125 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_UNSIGNED_BYTE = 0x08
 
 
-def _read_bytes(path: str | os.PathLike, what: str) -> tuple[Path, bytes]:
-    """Read a whole file, gunzipping when it starts with the gzip magic number."""
+# Beyond this a gzipped file is not a data set these readers are for (MNIST: 47 MB).
+_MAX_UNPACKED_BYTES = 2**32
+# Unpacked bytes read before the limit is set: enough for any header the readers parse.
+_PROBE_BYTES = 64
+
+
+def _read_bytes(
+    path: str | os.PathLike, what: str, limit: Callable[[bytes], int] | None = None
+) -> tuple[Path, bytes]:
+    """Read a whole file, gunzipping when it starts with the gzip magic number.
+
+    `limit` gives, from the first unpacked bytes (a header), the most bytes the file may
+    unpack to; more is refused before it is unpacked (a gzip bomb never fills memory).
+    """
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{what} file {str(path)!r} does not exist")
+        raise InputError(f"{what} file {str(path)!r} does not exist")
     if not path.is_file():
-        raise ValueError(f"{what} file {str(path)!r} is not a regular file")
+        raise InputError(f"{what} file {str(path)!r} is not a regular file")
     raw = path.read_bytes()
     if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise ValueError(f"{what} file {str(path)!r} is a damaged gzip file: {error}") from None
+        raw = _gunzip(raw, f"{what} file {str(path)!r}", limit or (lambda _: _MAX_UNPACKED_BYTES))
     return path, raw
+
+
+def _gunzip(raw: bytes, what: str, limit: Callable[[bytes], int]) -> bytes:
+    """Unpack gzip members one after another, never more than ``limit(first bytes)``.
+
+    The first :data:`_PROBE_BYTES` unpacked bytes (a header) set the limit; unpacking stops
+    one byte past it, so a gzip bomb is refused having cost no more than its header says.
+    """
+    out = bytearray()
+    most: int | None = None
+    pending = raw
+    unpacker = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    while True:
+        cap = _PROBE_BYTES if most is None else most + 1
+        try:
+            if pending and len(out) < cap:
+                out += unpacker.decompress(pending, cap - len(out))
+                pending = unpacker.unconsumed_tail
+        except zlib.error as error:
+            raise InputError(f"{what} is a damaged gzip file: {error}") from None
+        finished = False
+        if unpacker.eof:  # one member ended; another may follow (as `cat a.gz b.gz` makes)
+            rest = unpacker.unused_data
+            if rest[:2] == _GZIP_MAGIC:
+                unpacker = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+                pending = rest
+            elif rest.strip(b"\0"):
+                raise InputError(f"{what} is a damaged gzip file: bytes after its end")
+            else:
+                finished = True
+        elif not pending and len(out) < cap:
+            raise InputError(f"{what} is a damaged gzip file: it is cut short")
+        if most is None and (len(out) >= _PROBE_BYTES or finished):
+            most = min(limit(bytes(out)), _MAX_UNPACKED_BYTES)  # a header may claim anything
+        if most is not None and len(out) > most:
+            raise InputError(
+                f"{what} unpacks to more than the {most:,} bytes it can hold; the rest was "
+                "not unpacked (a gzip bomb?)"
+            )
+        if finished:
+            return bytes(out)
+
+
+def _idx_size(ndim: int) -> Callable[[bytes], int]:
+    """The size an IDX file of `ndim` dimensions says it has, from its first bytes."""
+
+    def size(prefix: bytes) -> int:
+        header = 4 + 4 * ndim
+        if len(prefix) < header:
+            return header  # too short: the parser says so
+        dims = (int.from_bytes(prefix[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+        # Slack, so that a few stray bytes get the parser's exact message, not a bomb's.
+        return header + math.prod(dims) + 2**16
+
+    return size
 
 
 def _parse_idx(path: Path, raw: bytes, what: str, ndim: int) -> np.ndarray:
     """Parse an IDX file of unsigned bytes with `ndim` dimensions; check its length."""
     name = str(path)
     if len(raw) < 4:
-        raise ValueError(f"{what} file {name!r} is too short to be an IDX file ({len(raw)} bytes)")
+        raise InputError(f"{what} file {name!r} is too short to be an IDX file ({len(raw)} bytes)")
     if raw[0] != 0 or raw[1] != 0:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} is not an IDX file (magic number starts {raw[:2].hex()}, "
             "expected 0000)"
         )
     if raw[2] != _IDX_UNSIGNED_BYTE:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} holds IDX type 0x{raw[2]:02x}; only unsigned bytes (0x08) "
             "are supported"
         )
     if raw[3] != ndim:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} has {raw[3]} dimensions; expected {ndim} "
             f"(magic number 0x0000080{ndim})"
         )
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{what} file {name!r} is truncated inside its header")
+        raise InputError(f"{what} file {name!r} is truncated inside its header")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = math.prod(shape)
     present = len(raw) - header
     dims = " × ".join(f"{d:,}" for d in shape)
     if present < expected:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} is truncated: its header says {dims} ({expected:,} bytes of "
             f"data) but only {present:,} bytes follow"
         )
     if present > expected:
-        raise ValueError(
+        raise InputError(
             f"{what} file {name!r} has {present - expected:,} unexpected bytes after the "
             f"{dims} data its header describes"
         )
     if expected == 0:
-        raise ValueError(f"{what} file {name!r} is empty (shape {dims})")
+        raise InputError(f"{what} file {name!r} is empty (shape {dims})")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -405,16 +471,16 @@ def load_idx(
         bytes, or if the label and image counts differ. The message names the file.
     """
     dtype = check_dtype(dtype)
-    image_path, raw = _read_bytes(images, "images")
+    image_path, raw = _read_bytes(images, "images", _idx_size(3))
     pixels = _parse_idx(image_path, raw, "images", ndim=3)
     X = np.ascontiguousarray(pixels.reshape(pixels.shape[0], -1), dtype=dtype)
     X /= 255.0
     if labels is None:
         return X, None
-    label_path, raw = _read_bytes(labels, "labels")
+    label_path, raw = _read_bytes(labels, "labels", _idx_size(1))
     y = _parse_idx(label_path, raw, "labels", ndim=1).astype(np.int64)
     if len(y) != len(X):
-        raise ValueError(
+        raise InputError(
             f"labels file {str(label_path)!r} has {len(y):,} items, images file "
             f"{str(image_path)!r} has {len(X):,}"
         )
@@ -456,26 +522,27 @@ def load_kaggle_csv(
     dtype = check_dtype(dtype)
     csv_path, raw = _read_bytes(path, "CSV")
     name = str(csv_path)
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark a spreadsheet may write
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise ValueError(f"CSV file {name!r} is not a text file") from None
+        raise InputError(f"CSV file {name!r} is not a text file") from None
     lines = text.splitlines()
     if not lines:
-        raise ValueError(f"CSV file {name!r} is empty")
+        raise InputError(f"CSV file {name!r} is empty")
     header = [column.strip().strip('"') for column in lines[0].split(",")]
     has_labels = header[:1] == ["label"]
     pixel_columns = header[1:] if has_labels else header
     expected = [f"pixel{i}" for i in range(len(pixel_columns))]
     if not pixel_columns or pixel_columns != expected:
-        raise ValueError(
+        raise InputError(
             f"CSV file {name!r} does not have the Kaggle header "
             "'label,pixel0,...,pixel783' (or 'pixel0,...' without labels); "
             f"its first line starts {lines[0][:40]!r}"
         )
     body = [line for line in lines[1:] if line.strip()]
     if not body:
-        raise ValueError(f"CSV file {name!r} has a header but no data rows")
+        raise InputError(f"CSV file {name!r} has a header but no data rows")
     width = len(header)
     try:
         values = np.loadtxt(body, delimiter=",", dtype=np.int64, ndmin=2)
@@ -486,24 +553,24 @@ def load_kaggle_csv(
                 continue
             fields = line.split(",")
             if len(fields) != width:
-                raise ValueError(
+                raise InputError(
                     f"CSV file {name!r}, line {number}: {len(fields)} values, expected {width}"
                 ) from None
             for field in fields:
                 try:
                     int(field)
                 except ValueError:
-                    raise ValueError(
+                    raise InputError(
                         f"CSV file {name!r}, line {number}: {field.strip()!r} is not an integer"
                     ) from None
-        raise ValueError(f"CSV file {name!r} could not be read: {error}") from None
+        raise InputError(f"CSV file {name!r} could not be read: {error}") from None
     if values.shape[1] != width:  # every row one short of the header: loadtxt accepts it
-        raise ValueError(f"CSV file {name!r} has {values.shape[1]} columns, expected {width}")
+        raise InputError(f"CSV file {name!r} has {values.shape[1]} columns, expected {width}")
     pixels = values[:, 1:] if has_labels else values
     bad = (pixels < 0) | (pixels > 255)
     if bad.any():
         row, column = np.unravel_index(int(np.argmax(bad)), bad.shape)
-        raise ValueError(
+        raise InputError(
             f"CSV file {name!r}, line {int(row) + 2}: pixel{int(column)} = "
             f"{int(pixels[row, column])} is outside 0..255"
         )
@@ -550,14 +617,14 @@ def load_dataset(
     """
     name = os.fspath(source)
     if name in ("synthetic", "digits") and labels is not None:
-        raise ValueError(f"a labels file only goes with an IDX images file, not with {name!r}")
+        raise InputError(f"a labels file only goes with an IDX images file, not with {name!r}")
     if name == "synthetic":
         return synthetic_mnist(n, seed=seed, dtype=dtype)
     if name == "digits":
         return load_digits(dtype=dtype)
     if name.lower().endswith((".csv", ".csv.gz")):
         if labels is not None:
-            raise ValueError(
+            raise InputError(
                 "a labels file only goes with an IDX images file; a CSV holds its labels"
             )
         return load_kaggle_csv(name, dtype=dtype)

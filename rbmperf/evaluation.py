@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .dbn import DBN
+from .errors import InputError
 from .jsonvalues import to_jsonable
 from .validation import check_int
 
@@ -61,14 +62,14 @@ def stratified_split(
     from sklearn.model_selection import train_test_split
 
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must lie strictly between 0 and 1; got {test_fraction}")
+        raise InputError(f"test_fraction must lie strictly between 0 and 1; got {test_fraction}")
     counts = np.bincount(np.unique(y, return_inverse=True)[1])
     if counts.min() < 2:
-        raise ValueError("every class needs at least two samples for a stratified split")
+        raise InputError("every class needs at least two samples for a stratified split")
     try:
         parts = train_test_split(X, y, test_size=test_fraction, stratify=y, random_state=seed)
     except ValueError as error:
-        raise ValueError(f"cannot split the data: {error}") from None
+        raise InputError(f"cannot split the data: {error}") from None
     return Split(*parts)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .activations import logistic
+from .errors import InputError
 from .validation import check_data
 
 
@@ -43,14 +44,14 @@ class RBM:
 
     def __post_init__(self) -> None:
         if self.W.ndim != 2:
-            raise ValueError(f"W must be 2-D (n_hidden, n_visible); got shape {self.W.shape}")
+            raise InputError(f"W must be 2-D (n_hidden, n_visible); got shape {self.W.shape}")
         n_hidden, n_visible = self.W.shape
         if self.hidden_bias.shape != (n_hidden,):
-            raise ValueError(
+            raise InputError(
                 f"hidden_bias must have shape ({n_hidden},); got {self.hidden_bias.shape}"
             )
         if self.visible_bias.shape != (n_visible,):
-            raise ValueError(
+            raise InputError(
                 f"visible_bias must have shape ({n_visible},); got {self.visible_bias.shape}"
             )
 

@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from .errors import InputError, InputTypeError
+
 SUPPORTED_DTYPES = ("float32", "float64")
 
 
@@ -24,33 +26,41 @@ def check_dtype(dtype: object) -> np.dtype:
     try:
         resolved = np.dtype(dtype)  # type: ignore[call-overload]
     except TypeError as error:
-        raise ValueError(
+        raise InputError(
             f"dtype must be one of {', '.join(SUPPORTED_DTYPES)}; got {dtype!r}"
         ) from error
     if resolved.name not in SUPPORTED_DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(SUPPORTED_DTYPES)}; got {dtype!r}")
+        raise InputError(f"dtype must be one of {', '.join(SUPPORTED_DTYPES)}; got {dtype!r}")
     return resolved
 
 
 def check_int(value: object, name: str, *, minimum: int) -> int:
     """Return `value` as an int, requiring an integer (not bool) of at least `minimum`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
+        raise InputTypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+        raise InputError(f"{name} must be >= {minimum}; got {value}")
     return int(value)
 
 
 def check_float(value: object, name: str, *, minimum: float | None = None) -> float:
     """Return `value` as a finite float, optionally no smaller than `minimum`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+        raise InputTypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
     result = float(value)
     if not np.isfinite(result):
-        raise ValueError(f"{name} must be finite; got {result}")
+        raise InputError(f"{name} must be finite; got {result}")
     if minimum is not None and result < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {result}")
+        raise InputError(f"{name} must be >= {minimum}; got {result}")
     return result
+
+
+def _as_array(value: object, name: str) -> np.ndarray:
+    """``np.asarray(value)``, with numpy's refusals (ragged lists, say) in the user's terms."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise InputTypeError(f"{name} is not an array of numbers: {error}") from None
 
 
 def _first_position(mask: np.ndarray) -> tuple[int, int]:
@@ -95,21 +105,21 @@ def check_data(
         If `X` is not 2-D, is empty, has NaN or infinite values, values outside [0, 1], or the
         wrong number of columns. NaN, infinity and range errors name the first bad position.
     """
-    array = np.asarray(X)
+    array = _as_array(X, name)
     if array.dtype == object or not (
         np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
     ):
-        raise TypeError(f"{name} must be numeric; got an array of dtype {array.dtype}")
+        raise InputTypeError(f"{name} must be numeric; got an array of dtype {array.dtype}")
     if np.iscomplexobj(array):
-        raise TypeError(f"{name} must be real-valued; got dtype {array.dtype}")
+        raise InputTypeError(f"{name} must be real-valued; got dtype {array.dtype}")
     if array.ndim != 2:
-        raise ValueError(
+        raise InputError(
             f"{name} must be 2-D (samples × features); got {array.ndim}-D with shape {array.shape}"
         )
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {array.shape}")
+        raise InputError(f"{name} is empty: shape {array.shape}")
     if n_features is not None and array.shape[1] != n_features:
-        raise ValueError(
+        raise InputError(
             f"{name} has {array.shape[1]} features (columns) but the model expects {n_features}"
         )
     if dtype is None:
@@ -119,13 +129,13 @@ def check_data(
         bad = np.isnan(array)
         if bad.any():
             row, column = _first_position(bad)
-            raise ValueError(
+            raise InputError(
                 f"{name} has {int(bad.sum()):,} NaN values (first at row {row}, column {column})"
             )
         bad = np.isinf(array)
         if bad.any():
             row, column = _first_position(bad)
-            raise ValueError(
+            raise InputError(
                 f"{name} has {int(bad.sum()):,} infinite values (first at row {row}, "
                 f"column {column})"
             )
@@ -133,7 +143,7 @@ def check_data(
         bad = (array < 0) | (array > 1)
         if bad.any():
             row, column = _first_position(bad)
-            raise ValueError(
+            raise InputError(
                 f"{name} has {int(bad.sum()):,} values outside [0, 1] (first at row {row}, "
                 f"column {column}: {float(array[row, column]):g})"
             )
@@ -159,7 +169,7 @@ def check_momentum(value: object, name: str = "momentum") -> float:
     """
     momentum = check_float(value, name, minimum=0.0)
     if momentum >= 1.0:
-        raise ValueError(f"{name} must be < 1; got {momentum}")
+        raise InputError(f"{name} must be < 1; got {momentum}")
     return momentum
 
 
@@ -191,14 +201,14 @@ def check_labels(y: object, n_samples: int) -> np.ndarray:
     >>> check_labels([3.0, 1.0, 3.0], 3)
     array([3, 1, 3])
     """
-    labels = np.asarray(y)
+    labels = _as_array(y, "y")
     if labels.ndim != 1:
-        raise ValueError(f"y must be 1-D (one label per sample); got shape {labels.shape}")
+        raise InputError(f"y must be 1-D (one label per sample); got shape {labels.shape}")
     if len(labels) != n_samples:
-        raise ValueError(f"y has {len(labels):,} labels but X has {n_samples:,} samples")
+        raise InputError(f"y has {len(labels):,} labels but X has {n_samples:,} samples")
     if not np.issubdtype(labels.dtype, np.integer):
         if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
             labels = labels.astype(np.int64)
         else:
-            raise TypeError(f"y must hold integer class labels; got dtype {labels.dtype}")
+            raise InputTypeError(f"y must hold integer class labels; got dtype {labels.dtype}")
     return labels.astype(np.int64, copy=False)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import InputError, InputTypeError
 from .figures import pyplot
 from .model import RBM
 from .validation import check_data, check_int
@@ -51,7 +52,7 @@ def image_shape(n_features: int) -> tuple[int, int]:
     """
     side = math.isqrt(int(n_features))
     if side * side != n_features:
-        raise ValueError(
+        raise InputError(
             f"cannot draw {n_features} features as a square image ({side}² = {side * side})"
         )
     return side, side
@@ -64,7 +65,7 @@ def _stack(model: Any) -> list[RBM]:
         rbms = [rbms]
     rbms = list(rbms)
     if not rbms or not all(isinstance(rbm, RBM) for rbm in rbms):
-        raise TypeError("expected a fitted DBN, an RBM or a sequence of RBMs")
+        raise InputTypeError("expected a fitted DBN, an RBM or a sequence of RBMs")
     return rbms
 
 
@@ -93,7 +94,7 @@ def reconstruct_through(model: Any, X: object, depth: int) -> np.ndarray:
     rbms = _stack(model)
     depth = check_int(depth, "depth", minimum=1)
     if depth > len(rbms):
-        raise ValueError(f"depth must be <= {len(rbms)} (the number of RBMs); got {depth}")
+        raise InputError(f"depth must be <= {len(rbms)} (the number of RBMs); got {depth}")
     values = check_data(X, dtype=rbms[0].dtype, n_features=rbms[0].n_visible)
     for rbm in rbms[:depth]:
         values = rbm.hidden_probabilities(values)
@@ -134,7 +135,7 @@ def unit_probes(model: Any, layer: int, units: Sequence[int] | None = None) -> n
     n_hidden = rbms[layer - 1].n_hidden
     chosen = np.arange(n_hidden) if units is None else np.asarray(units, dtype=np.intp)
     if chosen.size and (chosen.min() < 0 or chosen.max() >= n_hidden):
-        raise ValueError(f"units must lie in 0..{n_hidden - 1}")
+        raise InputError(f"units must lie in 0..{n_hidden - 1}")
     one_hot = np.zeros((len(chosen), n_hidden), dtype=rbms[0].dtype)
     one_hot[np.arange(len(chosen)), chosen] = 1.0
     return _down(rbms[:layer], one_hot) - bias_probe(rbms, layer)
@@ -143,7 +144,7 @@ def unit_probes(model: Any, layer: int, units: Sequence[int] | None = None) -> n
 def _check_layer(layer: int, rbms: Sequence[RBM]) -> int:
     layer = check_int(layer, "layer", minimum=1)
     if layer > len(rbms):
-        raise ValueError(f"layer must be <= {len(rbms)} (the number of RBMs); got {layer}")
+        raise InputError(f"layer must be <= {len(rbms)} (the number of RBMs); got {layer}")
     return layer
 
 

@@ -101,7 +101,7 @@ def test_train_from_idx_files_with_progress_and_baseline(
         (["--data", "synthetic", "--n", "0"], "--n must be >= 1"),
         (["--test-fraction", "1.5"], "--test-fraction must lie strictly between 0 and 1"),
         (["--data", "/nonexistent/train.csv"], "does not exist"),
-        (["--data", "/nonexistent/images.idx"], "images file '/nonexistent/images.idx'"),
+        (["--data", "/nonexistent/images.idx"], "--data file '/nonexistent/images.idx' does not"),
         (["--data", "digits", "--labels", "x.idx"], "a labels file only goes with an IDX"),
         (["--batch-size", "0"], "batch_size must be >= 1"),
         (["--threads", "0"], "--threads must be >= 1"),

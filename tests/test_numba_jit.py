@@ -130,7 +130,7 @@ def test_run_epoch_keeps_no_uniform_buffers_and_little_memory():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    work = backend._workspace
+    work = backend._thread_workspace  # this thread's, kept for its next epoch
     assert work.uniform_v0.size == work.uniform_h0.size == work.uniform_v1.size == 0
     # The workspace (dW, the stacked states, two pre-activation buffers) is about 4.5 MB
     # here; the budget for one epoch beyond data and model is 50 MB.

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from rbmperf.errors import ResultsWarning
 from rbmperf.report import write_report
 from rbmperf.report.console import summary_text
 from rbmperf.scaling.results import append_record, epoch_seconds, load_records
@@ -183,13 +184,11 @@ def test_console_summary_lists_verdicts_and_skips():
     assert "naive float32 N=16,000 predicted 25.60 s" in text
 
 
-def test_load_records_skips_a_line_cut_short_but_not_garbage(tmp_path):
+def test_load_records_skips_bad_lines_with_a_warning_and_keeps_every_good_one(tmp_path):
     path = tmp_path / "results.jsonl"
-    good = json.dumps({"kind": "run"})
-    path.write_text(good + "\n" + good + "\n" + '{"kind": "ep')
-    assert len(load_records(path)) == 2
-    path.write_text(good + "\nnot json\n" + good + "\n")
-    with pytest.raises(ValueError, match="line 2"):
-        load_records(path)
+    good = [json.dumps(r) for r in fake_sweep()[:3]]
+    path.write_text(f"{good[0]}\nnot json\n{good[1]}\n{good[2]}\n" + '{"kind": "ep')
+    with pytest.warns(ResultsWarning, match=r"skipped 2 unusable lines of 5 \(lines 2, 5\)"):
+        assert load_records(path) == fake_sweep()[:3]
     with pytest.raises(FileNotFoundError):
         load_records(tmp_path / "missing.jsonl")

@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from rbmperf.errors import ResultsWarning
 from rbmperf.scaling import sweep as sweep_module
 from rbmperf.scaling.floor import FloorBuffers, floor_epoch, floor_step
 from rbmperf.scaling.growth import fit_growth
@@ -227,7 +228,7 @@ def test_interrupted_sweep_resumes_without_remeasuring(tmp_path, monkeypatch, da
     assert {r["sweep_id"] for r in again}.isdisjoint({r["sweep_id"] for r in records})
 
 
-def test_a_line_cut_short_by_a_kill_is_dropped_before_resuming(tmp_path, monkeypatch, data):
+def test_a_line_cut_short_by_a_kill_is_left_alone_and_never_continued(tmp_path, monkeypatch, data):
     path = tmp_path / "results.jsonl"
     plan = {"backends": ["numpy"], "sizes": [40, 80], "repeats": 1, "data": data}
     real = sweep_module.timed_epoch
@@ -244,13 +245,19 @@ def test_a_line_cut_short_by_a_kill_is_dropped_before_resuming(tmp_path, monkeyp
         run_sweep(results_path=path, **plan, **SMALL)
     with open(path, "a") as stream:
         stream.write('{"kind": "epoch", "na')  # what a SIGKILL mid-write leaves
+    before = path.read_bytes()
     monkeypatch.setattr(sweep_module, "timed_epoch", real)
-    records = run_sweep(results_path=path, **plan, **SMALL)
-    assert load_records(path) == records
+    with pytest.warns(ResultsWarning, match="skipped 1 unusable line"):
+        records = run_sweep(results_path=path, **plan, **SMALL)
+    # The file only grew: the fragment keeps its own line, every record a whole one.
+    assert path.read_bytes().startswith(before)
+    fragment = '{"kind": "epoch", "na'
+    lines = path.read_text().splitlines()
+    assert lines.count(fragment) == 1
+    assert all(line[0] + line[-1] == "{}" for line in lines if line != fragment)
+    with pytest.warns(ResultsWarning):
+        assert load_records(path) == records
     assert len(epochs(records)) == 4
-    assert all(
-        line.startswith("{") and line.endswith("}") for line in path.read_text().splitlines()
-    )
 
 
 def test_other_data_is_never_resumed(tmp_path, monkeypatch, data):

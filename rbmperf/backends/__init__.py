@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from ..errors import InputError, InputTypeError
 from .base import Backend, BackendUnavailable, Gradient, TrainingState, Uniforms, draw_uniforms
 
 __all__ = [
@@ -127,13 +128,13 @@ def get_backend(name: str | Backend) -> Backend:
     if isinstance(name, Backend):
         return name
     if not isinstance(name, str):
-        raise TypeError(f"backend must be a name (str); got {type(name).__name__}")
+        raise InputTypeError(f"backend must be a name (str); got {type(name).__name__}")
     available = ", ".join(available_backends())
     if name not in _REGISTERED:
-        raise ValueError(f"unknown backend {name!r}; available backends: {available}")
+        raise InputError(f"unknown backend {name!r}; available backends: {available}")
     backend = _load(name)
     if backend is None:
-        raise ValueError(
+        raise InputError(
             f"backend {name!r} is not available here ({_failures[name]}); "
             f"available backends: {available}"
         )

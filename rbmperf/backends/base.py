@@ -20,12 +20,22 @@ an accelerator (``device`` other than ``"cpu"``) runs asynchronously to the host
 (:mod:`rbmperf.scaling.regions`) calls it at the edges of every timed region, so that a
 region holds the device's work and nothing is left running past its end. On the CPU it does
 nothing.
+
+**Thread safety.** The registry hands out one backend object per process, so several
+threads may train on it at once (and numba's kernels and numpy's products release the
+GIL, so they really run at once). A backend therefore keeps no mutable state of a call on
+``self``: buffers reused between epochs come from :meth:`Backend.workspace`, which holds
+one :class:`Workspace` per thread, and other caches are declared :class:`PerThread`
+(``_cache = PerThread(dict)``); anything else a call needs it allocates itself. Two
+threads training concurrently on one backend give bitwise the same results as the same
+runs one after the other (``tests/test_backend_contract.py`` checks every backend).
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -159,6 +169,37 @@ class Workspace:
         )
 
 
+class PerThread:
+    """A backend attribute with one value per thread (declare it on the class).
+
+    ``_buffers = PerThread(dict)`` gives every thread its own dict the first time it reads
+    ``self._buffers``; assignments stay in the assigning thread. For caches and buffers a
+    backend keeps between calls, since one backend object serves every thread.
+    """
+
+    def __init__(self, default: Callable[[], object] = lambda: None) -> None:
+        self.default = default
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def _store(self, instance: object) -> threading.local:
+        # setdefault is atomic: two threads racing here still share one thread-local store.
+        return instance.__dict__.setdefault("_per_thread", threading.local())
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        if instance is None:
+            return self
+        store = self._store(instance)
+        if not hasattr(store, self.name):
+            setattr(store, self.name, self.default())
+        return getattr(store, self.name)
+
+    def __set__(self, instance: object, value: object) -> None:
+        setattr(self._store(instance), self.name, value)
+
+
 class BackendUnavailable(ImportError):
     """Raised by a backend's constructor when it cannot run here; the message says why.
 
@@ -178,6 +219,8 @@ class Backend(ABC):
     description: ClassVar[str]
     # Where the epochs compute: "cpu" (the host) or an accelerator such as "cuda".
     device: ClassVar[str] = "cpu"
+    # The calling thread's reused buffers (see `workspace`).
+    _thread_workspace = PerThread()
 
     def synchronize(self) -> None:
         """Wait until the work this backend queued on its device has finished.
@@ -190,6 +233,27 @@ class Backend(ABC):
     def device_name(self) -> str | None:
         """The accelerator this backend computes on, in words (None on the host CPU)."""
         return None
+
+    def workspace(
+        self,
+        batch_size: int,
+        n_visible: int,
+        n_hidden: int,
+        dtype: np.dtype,
+        *,
+        uniforms: bool = True,
+    ) -> Workspace:
+        """The calling thread's :class:`Workspace` of this shape, kept for its next call.
+
+        Use this, never an attribute of ``self``, for buffers reused across epochs: the
+        backend object is shared by every thread of the process. One line in a
+        ``run_epoch``: ``work = self.workspace(rows, n_visible, n_hidden, X.dtype)``.
+        """
+        work = Workspace.reuse(
+            self._thread_workspace, batch_size, n_visible, n_hidden, dtype, uniforms=uniforms
+        )
+        self._thread_workspace = work
+        return work
 
     def prepare(self, dtype: np.dtype) -> float:
         """Get ready to train in `dtype` (compile, warm up); return the seconds it took."""

@@ -61,7 +61,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-from .base import Backend, Gradient, TrainingState, Uniforms, slice_batches
+from .base import Backend, Gradient, PerThread, TrainingState, Uniforms, slice_batches
 
 # numba's logistic and generator: the same stream and rounding as the numba backend.
 from .numba_jit import _JIT, _float64_from_bits, _logistic, _momentum_all, _uniform
@@ -572,9 +572,11 @@ class BinaryBackend(Backend):
     name = "binary"
     description = "numba gather-add / popcount kernels where a product has a 0/1 operand"
 
+    # One workspace per thread: the backend object is shared by every thread.
+    _workspace = PerThread()
+
     def __init__(self, limits: DensityLimits | None = None) -> None:
         self.limits = limits if limits is not None else DensityLimits()
-        self._workspace: BinaryWorkspace | None = None
         self._prepared: dict[str, float] = {}
         #: How often each product took each path, counted over this instance's steps.
         self.paths: Counter = Counter()

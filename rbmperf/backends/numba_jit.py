@@ -371,7 +371,7 @@ class NumbaBackend(Backend):
     description = "numba @njit fused kernels (SIMD logistic, inline RNG) around BLAS products"
 
     def __init__(self) -> None:
-        self._workspace: Workspace | None = None
+        # Compile seconds per dtype: written once per dtype, by whichever thread compiles.
         self._prepared: dict[str, float] = {}
 
     @property
@@ -432,10 +432,7 @@ class NumbaBackend(Backend):
     ) -> None:
         n_hidden, n_visible = state.W.shape
         rows_max = min(batch_size, X.shape[0])
-        work = Workspace.reuse(
-            self._workspace, rows_max, n_visible, n_hidden, X.dtype, uniforms=False
-        )
-        self._workspace = work
+        work = self.workspace(rows_max, n_visible, n_hidden, X.dtype, uniforms=False)
         key = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
         counter = np.uint64(0)
         lr = X.dtype.type(learning_rate)

@@ -87,9 +87,6 @@ class NumpyBackend(Backend):
     name = "numpy"
     description = "slice-based, vectorised numpy; preallocated buffers; numpy Generator RNG"
 
-    def __init__(self) -> None:
-        self._workspace: Workspace | None = None
-
     def cd1(
         self,
         W: np.ndarray,
@@ -113,8 +110,7 @@ class NumpyBackend(Backend):
     ) -> None:
         n_hidden, n_visible = state.W.shape
         rows_max = min(batch_size, X.shape[0])
-        work = Workspace.reuse(self._workspace, rows_max, n_visible, n_hidden, X.dtype)
-        self._workspace = work
+        work = self.workspace(rows_max, n_visible, n_hidden, X.dtype)
         weight_chunks = _chunks(state.W, state.W_speed, work.dW)
         for batch in slice_batches(X, batch_size):
             uniforms = work.uniforms(batch.shape[0])

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .base import Backend, BackendUnavailable, Gradient, TrainingState, Uniforms
+from .base import Backend, BackendUnavailable, Gradient, PerThread, TrainingState, Uniforms
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -270,12 +270,15 @@ class TorchBackend(Backend):
     )
     device = "cpu"
 
+    # Buffers per step shape and the device generator, one set per thread: the backend
+    # object is shared by every thread of the process.
+    _buffers = PerThread(dict)
+    _generator = PerThread()
+
     def __init__(self) -> None:
         reason = self._unavailable_reason()
         if reason is not None:
             raise BackendUnavailable(reason)
-        self._buffers: dict[tuple, StepBuffers] = {}
-        self._generator: Any = None
 
     # --- what differs between devices ------------------------------------------------------
 
@@ -414,6 +417,11 @@ class TorchCudaBackend(TorchBackend):
     )
     device = "cuda"
 
+    # The data on the device, device states and captured graphs: per thread, as the buffers.
+    _data_cache = PerThread()
+    _device_states = PerThread(dict)
+    _captured = PerThread(dict)
+
     def __init__(self, device: str = "cuda", *, graphs: bool = True):
         self._device_string = device
         super().__init__()
@@ -421,9 +429,6 @@ class TorchCudaBackend(TorchBackend):
 
         self._device = torch.device(device)
         self.graphs = graphs and self._device.type == "cuda"
-        self._data_cache: tuple[np.ndarray, tuple, Any] | None = None
-        self._device_states: dict[tuple, DeviceState] = {}
-        self._captured: dict[tuple, Any] = {}
         # Per step shape: "captured" or "eager: <why>"; read by scripts/gpu_check.py.
         self.graph_status: dict[tuple, str] = {}
         # scripts/gpu_check.py sets "error": any host synchronisation inside the steps of an

@@ -74,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..backends import get_backend
-    from ..bench import QUICK, run_bench
+    from ..bench import QUICK, check_bench_paths, run_bench
     from ..report.console import summary_text
     from ..scaling.sweep import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES
 
@@ -87,6 +87,14 @@ def run(args: argparse.Namespace) -> int:
         if args.budget is not None
         else preset.get("budget_seconds", DEFAULT_BUDGET_SECONDS)
     )
+    out = Path(args.out)
+    results = Path(args.results) if args.results else out / "results.jsonl"
+    # The paths first (a bad --out fails at once, before numba or a peer is imported),
+    # then unknown or unavailable backends, before anything is printed.
+    check_bench_paths(out, results, profiles=args.profile_n > 0)
+    backends = options.names(args.backends)
+    for name in backends or []:
+        get_backend(name)
     peers = options.names(args.peers)
     if peers == ["none"]:
         peers = []
@@ -94,12 +102,6 @@ def run(args: argparse.Namespace) -> int:
         from ..scaling.peers import available_peers
 
         peers = available_peers()
-    out = Path(args.out)
-    results = Path(args.results) if args.results else out / "results.jsonl"
-    backends = options.names(args.backends)
-    # Unknown or unavailable backends are refused before anything is printed or created.
-    for name in backends or []:
-        get_backend(name)
 
     print(
         f"rbmperf bench: sizes {', '.join(f'{n:,}' for n in sorted(set(sizes)))}; "

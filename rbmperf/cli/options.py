@@ -65,6 +65,17 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_data_paths(args: argparse.Namespace) -> None:
+    """Refuse a ``--data`` or ``--labels`` file that is missing or unreadable, before work."""
+    from ..paths import check_input_file
+
+    if args.data in ("synthetic", "digits"):
+        return  # no file; a --labels given with them is refused when the data are loaded
+    check_input_file(args.data, "--data file")
+    if args.labels is not None and not args.data.lower().endswith((".csv", ".csv.gz")):
+        check_input_file(args.labels, "--labels file")
+
+
 def add_clock_option(parser: argparse.ArgumentParser) -> None:
     """``--clock``, shared by ``bench`` and ``report``."""
     parser.add_argument(

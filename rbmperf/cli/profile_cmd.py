@@ -7,6 +7,7 @@ The table is printed and written to OUT/profiles/, where the report links it.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from . import options
 
@@ -32,8 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..scaling.profiling import profile_epoch, write_profile
+    from ..paths import prepare_output_dir
+    from ..scaling.profiling import PROFILE_FOLDER, profile_epoch, write_profile
 
+    if not args.no_write:
+        prepare_output_dir(args.out, "--out")
+        prepare_output_dir(Path(args.out) / PROFILE_FOLDER, "profiles folder")
     result = profile_epoch(
         args.backend,
         args.n,

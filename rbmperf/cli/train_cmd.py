@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from . import UsageError, options
+from .options import check_data_paths
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,6 +84,15 @@ def format_phase_table(info: dict) -> str:
 
 
 def _check_arguments(args: argparse.Namespace) -> tuple[int, ...]:
+    """Refuse bad options and paths before any work (a bad --out fails in a second)."""
+    from ..paths import check_output_file, prepare_output_dir
+
+    # The paths before anything slow (importing numba to list the backends takes a second).
+    check_data_paths(args)
+    out = prepare_output_dir(args.out, "--out")
+    check_output_file(out / "model.npz", "model file")
+    check_output_file(out / "summary.json", "summary file")
+
     from ..backends import available_backends
 
     layers = options.layers(args.layers)
@@ -100,20 +109,18 @@ def _check_arguments(args: argparse.Namespace) -> tuple[int, ...]:
         raise UsageError(
             f"--test-fraction must lie strictly between 0 and 1; got {args.test_fraction}"
         )
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a directory")
     return layers
 
 
 def run(args: argparse.Namespace) -> int:
+    layers = _check_arguments(args)
+
     import numpy as np
 
     from ..data import load_dataset
     from ..dbn import DBN
     from ..evaluation import save_evaluation, stratified_split, train_and_evaluate
 
-    layers = _check_arguments(args)
     X, y = load_dataset(args.data, labels=args.labels, n=args.n, seed=args.seed, dtype=args.dtype)
     if y is None:
         raise UsageError(

@@ -8,7 +8,6 @@ bias_probes.png (mean image beside each layer's reverse-bias probe) and probes_l
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from . import UsageError, options
 
@@ -30,14 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..data import load_dataset
     from ..dbn import DBN
+    from ..paths import check_input_file, prepare_output_dir
     from ..viz import write_pictures
 
+    options.at_least(args.n, "--n", 1)
+    check_input_file(args.model, "model file")
+    options.check_data_paths(args)
+    out = prepare_output_dir(args.out, "--out")
     model = DBN.load(args.model)
     n_features = model.rbms[0].n_visible
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a directory")
-    options.at_least(args.n, "--n", 1)
     X, _ = load_dataset(args.data, labels=args.labels, n=args.n, seed=args.seed, dtype=model.dtype)
     if X.shape[1] != n_features:
         raise UsageError(

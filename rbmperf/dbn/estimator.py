@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..model import RBM
 from ..validation import check_data, check_labels
 from .backprop import gradient_descent
@@ -129,7 +130,7 @@ class DBN(DBNSettings):
         labels = check_labels(y, len(data))
         self.classes, targets = np.unique(labels, return_inverse=True)
         if len(self.classes) < 2:
-            raise ValueError(f"y must hold at least two classes; got only {self.classes[0]}")
+            raise InputError(f"y must hold at least two classes; got only {self.classes[0]}")
         targets = targets.astype(np.intp)
         epochs = self.epochs_for(len(data))
         self.info = {"settings": self.settings()}
@@ -165,11 +166,11 @@ class DBN(DBNSettings):
 
     def _fitted_network(self, fine_tuned: bool) -> DeepNetwork:
         if self.network is None or self.classes is None:
-            raise ValueError("this DBN is not fitted yet: call fit(X, y) or DBN.load(path)")
+            raise InputError("this DBN is not fitted yet: call fit(X, y) or DBN.load(path)")
         if fine_tuned:
             return self.network
         if self.pretrained_network is None:
-            raise ValueError("this DBN has no record of its softmax layer before fine-tuning")
+            raise InputError("this DBN has no record of its softmax layer before fine-tuning")
         return self.pretrained_network
 
     def _check_input(self, X: object) -> np.ndarray:

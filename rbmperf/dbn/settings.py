@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError, InputTypeError
 from ..validation import check_dtype, check_float, check_int, check_momentum
 from .schedule import phase_epochs
 
@@ -44,9 +45,9 @@ class DBNSettings:
     def __post_init__(self) -> None:
         layers = self.layers
         if isinstance(layers, (int, np.integer)) or not isinstance(layers, Sequence):
-            raise TypeError(f"layers must be a sequence of ints; got {layers!r}")
+            raise InputTypeError(f"layers must be a sequence of ints; got {layers!r}")
         if len(layers) == 0:
-            raise ValueError("layers must name at least one hidden layer")
+            raise InputError("layers must name at least one hidden layer")
         self.layers = tuple(check_int(n, "each layer size", minimum=1) for n in layers)
         self.backend = str(self.backend)
         self.dtype = check_dtype(self.dtype)

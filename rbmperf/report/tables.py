@@ -150,10 +150,27 @@ def series_table(summary: Summary) -> Table:
 
 
 def machine_table(summary: Summary) -> Table:
-    machine: dict[str, Any] = summary.machine
-    settings = summary.settings
+    """What the numbers were measured on: one column per machine when several are merged."""
+    if not summary.machines:
+        return ["", ""], _machine_rows(summary.machine, summary.settings, str(summary.runs))
+    labels = list(summary.machines)
+    columns = [
+        _machine_rows(summary.machines[label], summary.machine_settings[label], "—")
+        for label in labels
+    ]
+    names = [name for name, _ in columns[0]]
+    rows = [
+        [name, *(column[k][1] for column in columns)]
+        for k, name in enumerate(names)
+        if name != "runs in this sweep"
+    ]
+    return ["", *labels], rows
+
+
+def _machine_rows(machine: dict[str, Any], settings: dict[str, Any], runs: str) -> list[list[str]]:
     versions = machine.get("versions", {})
     rows = [
+        ["host", str(machine.get("host", "—"))],
         ["CPU", str(machine.get("cpu"))],
         ["cores (usable)", f"{machine.get('cores')} ({machine.get('usable_cores')})"],
         ["platform", str(machine.get("platform"))],
@@ -197,6 +214,6 @@ def machine_table(summary: Summary) -> Table:
             "settings",
             ", ".join(f"{k}={v}" for k, v in settings.items() if k != "threads"),
         ],
-        ["runs in this sweep", str(summary.runs)],
+        ["runs in this sweep", runs],
     ]
-    return ["", ""], rows
+    return rows

@@ -62,6 +62,16 @@ def _footnote(summary: Summary) -> str:
     text = f"_This sweep is {state}; it took {summary.runs} run(s)."
     if summary.ignored_records:
         text += f" {summary.ignored_records} records of earlier sweeps in the file are not shown."
+    if summary.overlapping_records:
+        text += (
+            f" {summary.overlapping_records} records of another sweep were written to the "
+            "same file while this one ran: its times may include that sweep's load."
+        )
+    if summary.machines:
+        text += (
+            f" Results of {len(summary.machines)} machines side by side; each series is "
+            "labelled NAME @ MACHINE and compared with its own machine's floor."
+        )
     return text + "_"
 
 

@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError, InputTypeError
 from .growth import MIN_SIZES, GrowthFit, fit_growth
 from .sweep import VERDICT_ALLOWANCE, predict_seconds
 from .timing import timed
@@ -351,11 +352,11 @@ def compare_growth(
         As in :func:`time_growth`.
     """
     if not isinstance(kernels, Mapping) or not kernels:
-        raise ValueError("kernels must be a non-empty mapping of label -> callable")
+        raise InputError("kernels must be a non-empty mapping of label -> callable")
     for label, func in kernels.items():
         check_callable(func, f"kernel {label!r}")
     if check is not None and not callable(check):
-        raise TypeError(f"check must be callable or None; got {type(check).__name__}")
+        raise InputTypeError(f"check must be callable or None; got {type(check).__name__}")
     results, interrupted_at = _measure(
         {str(label): func for label, func in kernels.items()}, sizes, setup=setup,
         repeats=repeats, clock=clock, budget=budget, warmup=warmup, check=check,
@@ -373,20 +374,20 @@ def check_sizes(sizes: object) -> tuple[int, ...]:
         Saying which size is wrong.
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence | np.ndarray):
-        raise ValueError(f"sizes must be a sequence of integers; got {sizes!r}")
+        raise InputError(f"sizes must be a sequence of integers; got {sizes!r}")
     checked = []
     for position, size in enumerate(sizes):
         if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-            raise ValueError(f"sizes must be integers; got {size!r} at position {position}")
+            raise InputError(f"sizes must be integers; got {size!r} at position {position}")
         if size < 2:
-            raise ValueError(f"sizes must be > 1 (the fit takes logarithms); got {size}")
+            raise InputError(f"sizes must be > 1 (the fit takes logarithms); got {size}")
         if checked and size <= checked[-1]:
-            raise ValueError(
+            raise InputError(
                 f"sizes must increase; {int(size):,} follows {checked[-1]:,} (position {position})"
             )
         checked.append(int(size))
     if len(checked) < 2:
-        raise ValueError(f"a growth needs at least two sizes; got {len(checked)}")
+        raise InputError(f"a growth needs at least two sizes; got {len(checked)}")
     return tuple(checked)
 
 
@@ -398,15 +399,15 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     if ":" in text:
         parts = text.split(":")
         if len(parts) != 3 or not parts[2].lower().startswith("x"):
-            raise ValueError(f"a size range is START:STOP:xFACTOR, e.g. 500:16000:x2; got {text!r}")
+            raise InputError(f"a size range is START:STOP:xFACTOR, e.g. 500:16000:x2; got {text!r}")
         try:
             start, stop, factor = int(parts[0]), int(parts[1]), float(parts[2][1:])
         except ValueError as error:
-            raise ValueError(f"cannot read the size range {text!r}: {error}") from error
+            raise InputError(f"cannot read the size range {text!r}: {error}") from error
         if factor <= 1:
-            raise ValueError(f"the factor of a size range must be > 1; got {factor:g}")
+            raise InputError(f"the factor of a size range must be > 1; got {factor:g}")
         if start < 2 or stop < start:
-            raise ValueError(f"a size range needs 2 <= START <= STOP; got {text!r}")
+            raise InputError(f"a size range needs 2 <= START <= STOP; got {text!r}")
         sizes: list[int] = []
         value = float(start)
         while round(value) <= stop:
@@ -418,13 +419,13 @@ def parse_sizes(text: str) -> tuple[int, ...]:
         return check_sizes([int(part) for part in text.split(",") if part.strip()])
     except ValueError as error:
         if "invalid literal" in str(error):
-            raise ValueError(f"sizes must be integers like 500,1000,2000; got {text!r}") from None
+            raise InputError(f"sizes must be integers like 500,1000,2000; got {text!r}") from None
         raise
 
 
 def check_callable(func: object, what: str) -> None:
     if not callable(func):
-        raise TypeError(f"{what} must be callable; got {type(func).__name__}")
+        raise InputTypeError(f"{what} must be callable; got {type(func).__name__}")
 
 
 def check_options(
@@ -433,15 +434,15 @@ def check_options(
     if threads is not None and (
         isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1
     ):
-        raise ValueError(f"threads must be an integer >= 1, or None; got {threads!r}")
+        raise InputError(f"threads must be an integer >= 1, or None; got {threads!r}")
     if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 1:
-        raise ValueError(f"repeats must be an integer >= 1; got {repeats!r}")
+        raise InputError(f"repeats must be an integer >= 1; got {repeats!r}")
     if clock not in CLOCKS:
-        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
+        raise InputError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
     if budget is None:
         return None
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real) or not budget > 0:
-        raise ValueError(f"budget must be a number of seconds > 0, or None; got {budget!r}")
+        raise InputError(f"budget must be a number of seconds > 0, or None; got {budget!r}")
     if not math.isfinite(budget):
         return None
     return float(budget)

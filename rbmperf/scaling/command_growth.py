@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import InputError
 from .code_growth import GrowthResult, time_growth
 
 PLACEHOLDER = "{n}"
@@ -123,7 +124,7 @@ def command_growth(
     """
     command = [str(part) for part in command]
     if not command:
-        raise ValueError("give a command to time, e.g. -- python script.py {n}")
+        raise InputError("give a command to time, e.g. -- python script.py {n}")
     if not any(PLACEHOLDER in part for part in command):
         warnings.warn(
             f"the command does not use {PLACEHOLDER}, so its time cannot depend on the size",

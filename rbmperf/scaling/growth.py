@@ -92,6 +92,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from ..errors import InputError
+
 LINEAR_BAND = (0.85, 1.15)
 MIN_SIZES = 4
 DEFAULT_CONFIDENCE = 0.95
@@ -205,12 +207,12 @@ def fit_growth(
     """
     size_array, time_array = _check_points(sizes, seconds)
     if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence}")
+        raise InputError(f"confidence must be between 0 and 1; got {confidence}")
     distinct = np.unique(size_array)
     if largest is None:
         largest = max(MIN_SIZES, math.ceil(2 * len(distinct) / 3))
     elif isinstance(largest, bool) or not isinstance(largest, int) or largest < 2:
-        raise ValueError(f"largest must be an integer >= 2; got {largest!r}")
+        raise InputError(f"largest must be an integer >= 2; got {largest!r}")
     used_sizes = distinct[-largest:]
     keep = np.isin(size_array, used_sizes)
     log_n = np.log(size_array[keep])
@@ -274,22 +276,22 @@ def _check_points(sizes: object, seconds: object) -> tuple[np.ndarray, np.ndarra
         size_array = np.asarray(sizes, dtype=np.float64).ravel()
         time_array = np.asarray(seconds, dtype=np.float64).ravel()
     except (TypeError, ValueError) as error:
-        raise ValueError(f"sizes and seconds must be numbers: {error}") from error
+        raise InputError(f"sizes and seconds must be numbers: {error}") from error
     if size_array.size == 0:
-        raise ValueError("fit_growth needs at least one measurement; got none")
+        raise InputError("fit_growth needs at least one measurement; got none")
     if size_array.shape != time_array.shape:
-        raise ValueError(
+        raise InputError(
             f"sizes and seconds must have the same length; got {size_array.size} sizes "
             f"and {time_array.size} times"
         )
     bad = ~np.isfinite(size_array) | (size_array <= 1)
     if bad.any():
         first = int(np.argmax(bad))
-        raise ValueError(f"sizes must be finite and > 1; got {size_array[first]} at {first}")
+        raise InputError(f"sizes must be finite and > 1; got {size_array[first]} at {first}")
     bad = ~np.isfinite(time_array) | (time_array <= 0)
     if bad.any():
         first = int(np.argmax(bad))
-        raise ValueError(f"seconds must be finite and > 0; got {time_array[first]} at {first}")
+        raise InputError(f"seconds must be finite and > 0; got {time_array[first]} at {first}")
     return size_array, time_array
 
 

@@ -113,7 +113,9 @@ def machine_info() -> dict[str, Any]:
         ``python`` (implementation and version), ``versions``, ``blas`` (one entry per
         thread pool from ``threadpoolctl.threadpool_info()``), ``environment`` (the
         BLAS/OpenMP variables that change timings), ``accelerators`` (CUDA devices, see
-        :func:`accelerators`), ``git_commit`` and ``date`` (UTC, ISO).
+        :func:`accelerators`), ``git_commit``, ``date`` (UTC, ISO) and ``host`` (the
+        machine's network name: the default label of its series when several machines'
+        results are reported together).
     """
     from threadpoolctl import threadpool_info
 
@@ -160,4 +162,5 @@ def machine_info() -> dict[str, Any]:
         "accelerators": accelerators(),
         "git_commit": git_commit(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "host": platform.node(),
     }

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import InputError
 from . import r_peer
 from .timing import EpochSettings, Runner
 
@@ -169,10 +170,10 @@ def get_peer(name: str, *, threads: int = 1) -> Runner:
     """
     name = _canonical(name)
     if name not in peer_names():
-        raise ValueError(f"unknown peer {name!r}; known peers: {', '.join(peer_names())}")
+        raise InputError(f"unknown peer {name!r}; known peers: {', '.join(peer_names())}")
     reason = peer_unavailable_reason(name)
     if reason is not None:
-        raise ValueError(f"peer {name!r} is not available here: {reason}")
+        raise InputError(f"peer {name!r} is not available here: {reason}")
     if name in _PROGRAM_PEERS:
         return _PROGRAM_PEERS[name][1](threads=threads)
     cls = _PEERS[name][1]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..validation import check_data, check_dtype, check_int
 from .timing import EpochSettings, as_runner, prepare_runner
 
@@ -107,7 +108,7 @@ def profile_epoch(
     threads = check_int(threads, "threads", minimum=1)
     dtype = check_dtype(dtype)
     if sort not in _SORT_KEYS:
-        raise ValueError(f"sort must be one of {', '.join(_SORT_KEYS)}; got {sort!r}")
+        raise InputError(f"sort must be one of {', '.join(_SORT_KEYS)}; got {sort!r}")
     # A backend's name wins over a peer's ("torch" is both; the peer is also "torch-loop").
     is_backend = backend in {status.name for status in backend_status()}
     runner = (
@@ -122,7 +123,7 @@ def profile_epoch(
     else:
         X = check_data(data, dtype=dtype)
         if X.shape[0] < n:
-            raise ValueError(f"data has {X.shape[0]} rows; cannot profile N={n}")
+            raise InputError(f"data has {X.shape[0]} rows; cannot profile N={n}")
         X = np.ascontiguousarray(X[:n])
     settings = EpochSettings(batch_size=batch_size, n_hidden=n_hidden, seed=seed)
     with threadpool_limits(limits=threads, user_api="blas"):

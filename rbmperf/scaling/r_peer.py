@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..training import initial_rbm
 from .regions import ReportedTimes
 from .timing import EpochSettings, Runner
@@ -210,7 +211,7 @@ class RPeer(Runner):
 
     def setup(self, X: np.ndarray, settings: EpochSettings) -> Callable[[], ReportedTimes]:
         if X.dtype != np.float64:
-            raise ValueError(f"the R peer computes in float64 only; got {X.dtype} data")
+            raise InputError(f"the R peer computes in float64 only; got {X.dtype} data")
         session = self._session()
         n_rows, n_visible = X.shape
         # Holding the array keeps its address from being reused by other data.

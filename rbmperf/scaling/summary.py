@@ -6,13 +6,15 @@ command line only format what these return.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from .growth import DEFAULT_CONFIDENCE, GrowthFit, fit_growth
 from .results import Record, epoch_seconds, latest_sweep, resolved_clock
 
@@ -73,6 +75,13 @@ class Summary:
     clock: str = "wall"
     series: list[tuple[str, str]] = field(default_factory=list)
     confidence: float = DEFAULT_CONFIDENCE
+    # Records of other sweeps written to the same file while this one ran: their timings
+    # may include that sweep's load on the machine.
+    overlapping_records: int = 0
+    # Several machines merged (:func:`summarize_machines`): label -> machine description
+    # and label -> settings; empty for one machine (then `machine` and `settings` say all).
+    machines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    machine_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def series_order(roles: dict[str, str], names: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -95,9 +104,15 @@ def summarize(
     """
     last = latest_sweep(records)
     if last is None:
-        raise ValueError("no sweep found in these results (no 'run' record)")
+        raise InputError("no sweep found in these results (no 'run' record)")
     sweep_id, _, finished = last
-    mine = [r for r in records if r.get("sweep_id") == sweep_id]
+    positions = [i for i, r in enumerate(records) if r.get("sweep_id") == sweep_id]
+    mine = [records[i] for i in positions]
+    overlapping = sum(
+        1
+        for r in records[positions[0] : positions[-1] + 1]
+        if r.get("sweep_id") not in (sweep_id, None)
+    )
     clock = resolved_clock(mine, clock)
     runs = [r for r in mine if r["kind"] == "run"]
     epochs: dict[tuple[str, str, int], list[Record]] = defaultdict(list)
@@ -159,6 +174,105 @@ def summarize(
         series=series,
         finished=finished,
         clock=clock,
+        overlapping_records=overlapping,
+    )
+
+
+MACHINE_SEPARATOR = " @ "
+
+
+def machine_labels(machines: Sequence[dict[str, Any]], sources: Sequence[str]) -> list[str]:
+    """A short, distinct label per machine: its host name (else its CPU), made unique.
+
+    `sources` (one per machine, a file name say) tell apart two machines with the same
+    name; a number does if those are the same too.
+    """
+    labels = [str(m.get("host") or m.get("cpu") or "machine") for m in machines]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} ({source})" for label, source in zip(labels, sources, strict=True)]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} #{k}" for k, label in enumerate(labels, start=1)]
+    return labels
+
+
+def summarize_machines(
+    record_sets: Sequence[list[Record]],
+    labels: Sequence[str],
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+    clock: str = "auto",
+) -> Summary:
+    """One summary of several machines' sweeps, side by side.
+
+    Each record set (one machine's results) is summarized on its own (its latest sweep,
+    its floor), then its series are renamed ``NAME @ LABEL``: floor multiples stay
+    within a machine, and every series of the merged summary says whose it is.
+
+    Parameters
+    ----------
+    record_sets : sequence of list of dict
+        One machine's records each (what :func:`rbmperf.scaling.results.load_records`
+        returns for its file).
+    labels : sequence of str
+        One distinct label per record set (see :func:`machine_labels`).
+    confidence : float, default 0.95
+    clock : {"auto", "wall", "cpu"}, default "auto"
+        ``"auto"`` means CPU time only if every machine's sweep ran on one thread.
+
+    Returns
+    -------
+    Summary
+        ``machines`` and ``machine_settings`` hold each label's machine and settings;
+        ``settings`` holds the settings, with those that differ joined by " / ".
+
+    Raises
+    ------
+    InputError
+        If the labels are not distinct, or one set holds no sweep.
+    """
+    if len(labels) != len(record_sets) or len(set(labels)) != len(labels):
+        raise InputError(f"need one distinct label per results file; got {list(labels)}")
+    if clock == "auto":
+        clocks = {resolved_clock(records, "auto") for records in record_sets}
+        clock = "cpu" if clocks == {"cpu"} else "wall"
+    parts = [summarize(records, confidence=confidence, clock=clock) for records in record_sets]
+    points: list[Point] = []
+    fits: dict[tuple[str, str], GrowthFit] = {}
+    roles: dict[str, str] = {}
+    skipped: list[Record] = []
+    compiles: list[Record] = []
+    for label, part in zip(labels, parts, strict=True):
+
+        def renamed(name: str, label: str = label) -> str:
+            return f"{name}{MACHINE_SEPARATOR}{label}"
+
+        points += [dataclasses.replace(p, name=renamed(p.name)) for p in part.points]
+        fits.update({(renamed(name), dtype): fit for (name, dtype), fit in part.fits.items()})
+        roles.update({renamed(name): role for name, role in part.roles.items()})
+        skipped += [{**r, "name": renamed(r["name"])} for r in part.skipped]
+        compiles += [{**r, "name": renamed(r["name"])} for r in part.compile_seconds]
+    points.sort(key=lambda p: (ROLE_ORDER.get(p.role, 3), p.dtype, p.name, p.n))
+    settings: dict[str, Any] = {}
+    for key in dict.fromkeys(k for part in parts for k in part.settings):
+        values = list(dict.fromkeys(str(part.settings.get(key)) for part in parts))
+        settings[key] = parts[0].settings.get(key) if len(values) == 1 else " / ".join(values)
+    return Summary(
+        settings=settings,
+        machine=parts[0].machine,
+        points=points,
+        fits=fits,
+        skipped=skipped,
+        compile_seconds=compiles,
+        roles=roles,
+        runs=sum(part.runs for part in parts),
+        ignored_records=sum(part.ignored_records for part in parts),
+        finished=all(part.finished for part in parts),
+        clock=clock,
+        series=series_order(roles, [(p.name, p.dtype) for p in points]),
+        confidence=confidence,
+        overlapping_records=sum(part.overlapping_records for part in parts),
+        machines={label: part.machine for label, part in zip(labels, parts, strict=True)},
+        machine_settings={label: part.settings for label, part in zip(labels, parts, strict=True)},
     )
 
 

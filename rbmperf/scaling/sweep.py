@@ -24,7 +24,18 @@ How a point is measured (the reasons are in ``docs/measuring.md``):
    simply has no series in it.
 6. Every measurement is appended to the results file the moment it completes. A rerun
    with the same file and settings skips the epochs already there, so an interrupted
-   sweep resumes where it stopped.
+   sweep (Ctrl-C, SIGTERM, a kill) resumes where it stopped.
+
+Two sweeps writing to one results file at once (two ``rbmperf bench`` in two terminals)
+both run to the end: every record is appended whole under a lock
+(:func:`rbmperf.scaling.results.append_record`), nothing is lost or interleaved, and each
+run that started a new sweep keeps its own ``sweep_id``. (Two runs that both resume the
+same interrupted sweep both measure its missing epochs; the summary keeps the first record
+of each repeat.) Refusing the second run was the alternative; appending was chosen
+because a results file may be shared by design (a CI job and a user, several shells), and
+a lock held for one write never blocks anyone for long. What no lock can fix is that two
+sweeps on one machine slow each other down: the report says when records of another sweep
+were written while this one ran (:attr:`rbmperf.scaling.summary.Summary.overlapping_records`).
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ import gc
 import hashlib
 import math
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backends import available_backends
+from ..errors import InputError, ResultsWarning
 from ..progress import progress_bar
 from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
 from .device_floor import device_floor_runner, floor_name
@@ -49,9 +62,9 @@ from .machine import machine_info
 from .peers import get_peer
 from .results import (
     Record,
+    SweepPresence,
     append_record,
     completed_epochs,
-    drop_partial_line,
     latest_sweep,
     load_records,
 )
@@ -216,18 +229,23 @@ def run_sweep(
 
     with threadpool_limits(limits=threads, user_api="blas"):
         session = _Session(settings, results_path, resume)
-        session.start()
-        datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
-        series = [
-            (runner, dtype) for dtype in dtype_list for runner in runners if dtype in runner.dtypes
-        ]
-        bar = progress_bar(len(series) * len(size_list) * repeats, "bench", enabled=progress)
+        bar = None
         try:
+            session.start()
+            datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
+            series = [
+                (runner, dtype)
+                for dtype in dtype_list
+                for runner in runners
+                if dtype in runner.dtypes
+            ]
+            bar = progress_bar(len(series) * len(size_list) * repeats, "bench", enabled=progress)
             _measure(session, series, datasets, size_list, repeats, budget_seconds, bar)
             session.add({"kind": "finished"})
         finally:
             if bar is not None:
                 bar.close()
+            session.close()
     return session.records
 
 
@@ -242,7 +260,21 @@ class _Session:
         self.sweep_id = self.run_id
         previous: list[Record] = []
         if self.path is not None:
-            drop_partial_line(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.presence = SweepPresence(self.path) if self.path is not None else None
+        others = self.presence.enter() if self.presence is not None else None
+        if others is not None:
+            # Another sweep is live on this file: its unfinished records are not ours to
+            # resume. Both sweeps are kept; say what sharing the machine costs.
+            holders = f" (pid {', '.join(map(str, others))})" if others else ""
+            warnings.warn(
+                f"another sweep is writing to results file {str(self.path)!r} right now"
+                f"{holders}: this run starts a sweep of its own; both are kept, but each "
+                "one's times include the other's load on this machine",
+                ResultsWarning,
+                stacklevel=3,
+            )
+            resume = False
         if resume and self.path is not None and self.path.exists():
             records = load_records(self.path)
             last = latest_sweep(records)
@@ -255,9 +287,11 @@ class _Session:
             (r["name"], r["dtype"], int(r["n"])) for r in previous if r["kind"] == "skip"
         }
 
+    def close(self) -> None:
+        if self.presence is not None:
+            self.presence.leave()
+
     def start(self) -> None:
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self.add(
             {
                 "kind": "run",
@@ -434,23 +468,23 @@ def _validated_plan(backends, sizes, dtypes, peers, repeats, budget_seconds, thr
         peers = [peers]
     peer_list = list(dict.fromkeys(peers))
     if not names and not peer_list:
-        raise ValueError("nothing to measure: no backends and no peers given")
+        raise InputError("nothing to measure: no backends and no peers given")
     try:
         size_list = sorted({check_int(n, "size", minimum=2) for n in sizes})
     except TypeError as error:
-        raise ValueError(f"sizes must be integers >= 2: {error}") from error
+        raise InputError(f"sizes must be integers >= 2: {error}") from error
     if not size_list:
-        raise ValueError("sizes must name at least one data size")
+        raise InputError("sizes must name at least one data size")
     if isinstance(dtypes, str):
         dtypes = [dtypes]
     dtype_list = list(dict.fromkeys(check_dtype(d).name for d in dtypes))
     if not dtype_list:
-        raise ValueError("dtypes must name at least one of float32, float64")
+        raise InputError("dtypes must name at least one of float32, float64")
     check_int(repeats, "repeats", minimum=1)
     check_int(threads, "threads", minimum=1)
     budget = check_float(budget_seconds, "budget_seconds", minimum=0.0)
     if budget <= 0:
-        raise ValueError(f"budget_seconds must be > 0; got {budget}")
+        raise InputError(f"budget_seconds must be > 0; got {budget}")
     return names, size_list, dtype_list, peer_list
 
 
@@ -462,7 +496,7 @@ def _base_data(data: np.ndarray | None, largest: int) -> tuple[np.ndarray, str]:
         return synthetic_mnist(largest, seed=0, dtype="float64")[0], "synthetic_mnist(seed=0)"
     checked = check_data(data, dtype=np.float64)
     if checked.shape[0] < largest:
-        raise ValueError(
+        raise InputError(
             f"data has {checked.shape[0]} rows but the largest size is {largest}; "
             "give more data or smaller sizes"
         )

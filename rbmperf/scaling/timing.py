@@ -36,6 +36,7 @@ import numpy as np
 
 from ..backends import TrainingState, get_backend
 from ..backends.base import Backend
+from ..errors import InputError
 from ..training import initial_rbm
 from .floor import FloorBuffers, floor_epoch
 from .regions import ReportedTimes, synchronized_epoch
@@ -251,7 +252,7 @@ def interleaved_epoch_seconds(
         :func:`rbmperf.fit_growth` takes.
     """
     if clock not in CLOCKS:
-        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
+        raise InputError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
     settings = settings or EpochSettings()
     runners = {label: as_runner(contender) for label, contender in contenders.items()}
     for label, runner in runners.items():
@@ -275,5 +276,5 @@ def median_at(sizes: Sequence[int], seconds: Sequence[float], n: int) -> float:
     """
     at_n = [s for size, s in zip(sizes, seconds, strict=True) if size == n]
     if not at_n:
-        raise ValueError(f"no measurement at N = {n}")
+        raise InputError(f"no measurement at N = {n}")
     return float(np.median(at_n))

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 import rbmperf
 
+from ..errors import InputError
 from ._input import InputRangeWarning, clipping_message, model_dtype, resolve_seed
 
 __all__ = ["DBNClassifier"]
@@ -107,7 +108,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (sizes,)
         if not isinstance(sizes, Sequence) or len(sizes) == 0:
-            raise ValueError(
+            raise InputError(
                 "hidden_layer_sizes must be a positive int or a non-empty sequence of them; "
                 f"got {self.hidden_layer_sizes!r}"
             )
@@ -154,7 +155,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(
+            raise InputError(
                 f"y has only one class ({self.classes_[0]!r}); DBNClassifier needs at "
                 "least 2 classes"
             )

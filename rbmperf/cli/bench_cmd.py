@@ -62,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--n-hidden", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--density",
+        help="density sweep: comma-separated fractions of non-zero pixels, e.g. "
+        "0.05,0.15,0.3,0.5; one sweep per density on synthetic_mnist(..., density=d), each "
+        "in OUT/results.density-D.jsonl, reported side by side (default: the usual data)",
+    )
+    parser.add_argument(
         "--profile-n",
         type=int,
         default=1000,
@@ -103,13 +109,21 @@ def run(args: argparse.Namespace) -> int:
 
         peers = available_peers()
 
+    densities = options.fractions(args.density, "--density") if args.density else None
     print(
         f"rbmperf bench: sizes {', '.join(f'{n:,}' for n in sorted(set(sizes)))}; "
         f"dtypes {args.dtypes}; {repeats} repeats; budget {budget:g} s per point; "
-        f"{args.threads} BLAS thread(s); peers: {', '.join(peers) or 'none'}",
+        f"{args.threads} BLAS thread(s); peers: {', '.join(peers) or 'none'}"
+        + (f"; densities {', '.join(f'{d:g}' for d in densities)}" if densities else ""),
         file=sys.stderr,
     )
-    print(f"results: {results}", file=sys.stderr)
+    if densities:
+        from ..bench import density_results_path
+
+        paths = [density_results_path(results, d) for d in densities]
+        print(f"results: {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    else:
+        print(f"results: {results}", file=sys.stderr)
     result = run_bench(
         out,
         backends=backends,
@@ -122,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         n_hidden=args.n_hidden,
         seed=args.seed,
+        densities=densities,
         results_path=results,
         resume=not args.fresh,
         profile_n=args.profile_n,

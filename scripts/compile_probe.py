@@ -2,6 +2,8 @@
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python scripts/compile_probe.py
     .venv/bin/python scripts/compile_probe.py --backends binary --dtypes float32 --kernels
+    .venv/bin/python scripts/compile_probe.py --backends numba,binary,old \
+        --register old=rbmperf.backends._old_copy     # A/B against a copy of an old version
 
 For each repeat, backend and dtype (interleaved in that order), a new interpreter runs
 ``get_backend(name).prepare(dtype)`` with ``NUMBA_CACHE_DIR`` pointing at a new empty
@@ -31,6 +33,10 @@ listening = event.install_recorder("numba:compile")
 recorder = listening.__enter__()
 import numpy as np
 import rbmperf
+from rbmperf.backends import register_backend
+for pair in sys.argv[3:]:
+    name, module = pair.split("=", 1)
+    register_backend(name, module)
 backend = rbmperf.get_backend(sys.argv[1])
 began = time.process_time()
 backend.prepare(np.dtype(sys.argv[2]))
@@ -52,11 +58,11 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(backend: str, dtype: str, cache_dir: str) -> dict:
+def run_once(backend: str, dtype: str, cache_dir: str, register: list[str]) -> dict:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     before = _child_cpu()
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, backend, dtype],
+        [sys.executable, "-c", _CHILD, backend, dtype, *register],
         env=env,
         check=True,
         capture_output=True,
@@ -73,6 +79,13 @@ def main() -> None:
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--kernels", action="store_true", help="per-function compile seconds")
+    parser.add_argument(
+        "--register",
+        action="append",
+        default=[],
+        metavar="NAME=MODULE",
+        help="register another backend module first (an old version, side by side)",
+    )
     args = parser.parse_args()
     backends = args.backends.split(",")
     dtypes = args.dtypes.split(",")
@@ -82,8 +95,8 @@ def main() -> None:
             for backend in backends:
                 for dtype in dtypes:
                     cache = os.path.join(root, f"{backend}-{dtype}-{repeat}")
-                    cold = run_once(backend, dtype, cache)
-                    cached = run_once(backend, dtype, cache)
+                    cold = run_once(backend, dtype, cache, args.register)
+                    cached = run_once(backend, dtype, cache, args.register)
                     table.setdefault((backend, dtype, "cold"), []).append(cold)
                     table.setdefault((backend, dtype, "cached"), []).append(cached)
                     print(

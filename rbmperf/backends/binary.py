@@ -191,7 +191,8 @@ def _sample_logistic(pre, bias, width, rows, uniforms, flags, prob_sums, key, co
         base = counter + np.uint64(i * width)
         for j in range(width):
             p = _logistic(pre[i, j] + bias[j])
-            u = _uniform(uniforms, i, j, key, base + np.uint64(j), pre)
+            # `like` only gives the dtype: a 1-D array, as in _sample_data (one compile).
+            u = _uniform(uniforms, i, j, key, base + np.uint64(j), prob_sums)
             flags[i, j] = 1 if p > u else 0
             prob_sums[j] += p
     return counter + np.uint64(rows * width)
@@ -278,12 +279,15 @@ def _gather_rows(source, bits, rows, width, out, indices):
 
 
 @numba.njit(**_JIT)
-def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale):
+def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale, total):
     """h1_probs = logistic(pre + bias); d_bias = scale · Σ_rows (h0 − h1_probs).
 
     `pre` must not be `h1_probs`: LLVM's run-time overlap check would pick the scalar loop.
+    `total` (≥ n_hidden elements) is scratch: a buffer passed in, not ``np.zeros`` here,
+    which compiled numba's allocation code into this kernel (~0.4 s of cold compile).
     """
-    total = np.zeros(n_hidden, dtype=pre.dtype)
+    for k in range(n_hidden):
+        total[k] = 0.0
     for i in range(rows):
         for k in range(n_hidden):
             p = _logistic(pre[i, k] + bias[k])
@@ -533,7 +537,7 @@ def _cd1_into(
         np.matmul(work.v1_states[:rows], W, out=pre[:rows, :n_hidden])
     _negative_hidden(
         pre, hidden_bias, n_hidden, rows, work.h0_states, work.h1_probs, work.d_hidden_bias,
-        scale,
+        scale, work.prob_sums,
     )  # fmt: skip
 
     dW_t = work.dW_t

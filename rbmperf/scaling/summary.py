@@ -335,7 +335,7 @@ def summarize_densities(
 
 
 def split_series_name(name: str) -> tuple[str, str | None]:
-    """``("numba", "15% non-zero")`` from ``"numba @ 15% non-zero"``; ``(name, None)`` if unlabelled."""
+    """``("numba", "15% non-zero")`` from ``"numba @ 15% non-zero"``; else ``(name, None)``."""
     base, separator, label = name.rpartition(MACHINE_SEPARATOR)
     return (base, label) if separator else (name, None)
 

@@ -4,6 +4,9 @@ The default sweep: every available backend and installed peer, N = 500 doubling 
 float32 and float64, 3 interleaved repeats, 1 BLAS thread, points predicted over 10 s
 skipped. Results go to ``OUT/results.jsonl`` (an interrupted run resumes from it) and the
 report (``scaling.png``, ``floor.png``, ``index.html``, ``REPORT.md``, profiles) to OUT.
+``--density 0.05,0.15,0.3,0.5`` runs a density sweep instead: one sweep per density of
+non-zero pixels on ``synthetic_mnist(..., density=d)``, in ``OUT/results.density-D.jsonl``,
+reported side by side with binary ÷ numba by density (docs/measuring.md).
 From Python: :func:`rbmperf.bench.run_bench`.
 """
 

@@ -1,4 +1,4 @@
-"""Cold just-in-time compile time of the numba backend, in a fresh process."""
+"""Cold just-in-time compile time of the compiled backends, in a fresh process."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import subprocess
 import sys
 import tempfile
 
-from .common import backend_or_skip
+from .common import backend_names, backend_or_skip
 
 _COMPILE = """
 import sys
 import numpy as np
 import rbmperf
-rbmperf.get_backend("numba").prepare(np.dtype(sys.argv[1]))
+rbmperf.get_backend(sys.argv[2] if len(sys.argv) > 2 else "numba").prepare(np.dtype(sys.argv[1]))
 """
 
 
@@ -59,3 +59,32 @@ class NumbaCompile:
         cache_dir = os.path.join(self.cache_root, str(self.calls))
         env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
         subprocess.run([sys.executable, "-c", _COMPILE, dtype], env=env, check=True)
+
+
+class BackendCompile(NumbaCompile):
+    """``prepare(dtype)`` of every other registered backend that compiles, as above.
+
+    Backends come from the registry; one whose ``prepare`` is the contract's no-op has
+    nothing to compile and is skipped. The numba backend's series is ``NumbaCompile``'s
+    (kept under that name, so its history continues).
+    """
+
+    params = ([name for name in backend_names() if name != "numba"], ["float32", "float64"])
+    param_names = ("backend", "dtype")
+
+    def setup(self, backend_name: str, dtype: str) -> None:
+        backend = backend_or_skip(backend_name)
+        from rbmperf.backends.base import Backend
+
+        if type(backend).prepare is Backend.prepare:
+            raise NotImplementedError(f"backend {backend_name!r} has nothing to compile")
+        super().setup(dtype)
+
+    def teardown(self, backend_name: str, dtype: str) -> None:
+        super().teardown(dtype)
+
+    def time_compile(self, backend_name: str, dtype: str) -> None:
+        self.calls += 1
+        cache_dir = os.path.join(self.cache_root, str(self.calls))
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+        subprocess.run([sys.executable, "-c", _COMPILE, dtype, backend_name], env=env, check=True)

@@ -23,8 +23,10 @@ from rbmperf.backends import torch_backend as tb
 TORCH_MISSING = importlib.util.find_spec("torch") is None
 needs_torch = pytest.mark.skipif(TORCH_MISSING, reason="torch is not installed")
 CUDA_REASON = None if TORCH_MISSING else tb.cuda_unavailable_reason()
+# Without torch CUDA_REASON is None too: there is no device to test then either.
 needs_cuda = pytest.mark.skipif(
-    CUDA_REASON is not None, reason=f"no usable CUDA device: {CUDA_REASON}"
+    TORCH_MISSING or CUDA_REASON is not None,
+    reason=f"no usable CUDA device: {CUDA_REASON or 'torch is not installed'}",
 )
 
 

@@ -191,7 +191,8 @@ def _sample_logistic(pre, bias, width, rows, uniforms, flags, prob_sums, key, co
         base = counter + np.uint64(i * width)
         for j in range(width):
             p = _logistic(pre[i, j] + bias[j])
-            u = _uniform(uniforms, i, j, key, base + np.uint64(j), pre)
+            # `like` only gives the dtype: a 1-D array, as in _sample_data (one compile).
+            u = _uniform(uniforms, i, j, key, base + np.uint64(j), prob_sums)
             flags[i, j] = 1 if p > u else 0
             prob_sums[j] += p
     return counter + np.uint64(rows * width)
@@ -278,12 +279,15 @@ def _gather_rows(source, bits, rows, width, out, indices):
 
 
 @numba.njit(**_JIT)
-def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale):
+def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale, total):
     """h1_probs = logistic(pre + bias); d_bias = scale · Σ_rows (h0 − h1_probs).
 
     `pre` must not be `h1_probs`: LLVM's run-time overlap check would pick the scalar loop.
+    `total` (≥ n_hidden elements) is scratch: a buffer passed in, not ``np.zeros`` here,
+    which compiled numba's allocation code into this kernel (~0.4 s of cold compile).
     """
-    total = np.zeros(n_hidden, dtype=pre.dtype)
+    for k in range(n_hidden):
+        total[k] = 0.0
     for i in range(rows):
         for k in range(n_hidden):
             p = _logistic(pre[i, k] + bias[k])
@@ -470,11 +474,14 @@ def _cd1_into(
     counter: np.uint64,
     limits: DensityLimits,
     paths: Counter | None = None,
+    ones: list[int] | None = None,
 ) -> np.uint64:
     """One CD-1 gradient of the weights in ``work.W_t`` into ``work.dW_t`` and the biases.
 
     Uniforms from `uniforms`, or from the generator at (`key`, `counter`) if None. Returns
-    the generator's advanced counter. Counts each product's path in `paths` if given.
+    the generator's advanced counter. Counts each product's path in `paths` if given, and
+    adds the numbers of ones of v0, h0 and v1 (counted while packing their bits anyway) to
+    ``ones[0]``, ``ones[1]``, ``ones[2]`` if given.
     """
     rows, n_visible = v0.shape
     n_hidden = work.n_hidden
@@ -486,10 +493,10 @@ def _cd1_into(
     scale = v0.dtype.type(1.0 / rows)
 
     counter = _sample_data(v0, u_v0, work.v0_flags, work.visible_sums, key, counter)
-    ones = _pack_bits(
+    v0_ones = _pack_bits(
         work.v0_flags, work.v0_flag_words, rows, n_visible, work.v0_row_bits, work.v0_column_bits
     )
-    v0_density = ones / size
+    v0_density = v0_ones / size
     gather_p1 = v0_density <= limits.gather
     popcount = v0_density <= limits.popcount
     if gather_p1:
@@ -502,7 +509,7 @@ def _cd1_into(
         pre, hidden_bias, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
         np.uint64(counter),
     )  # fmt: skip
-    _pack_bits(
+    h0_ones = _pack_bits(
         work.h0_flags, work.h0_flag_words, rows, n_hidden, work.h0_row_bits, work.h0_column_bits
     )
     np.copyto(h0, work.h0_flags[:rows, :n_hidden])  # 0/1 floats for BLAS
@@ -516,10 +523,10 @@ def _cd1_into(
     d_visible = work.d_visible_bias
     np.subtract(work.visible_sums, work.prob_sums[:n_visible], out=d_visible)
     d_visible *= scale
-    ones = _pack_bits(
+    v1_ones = _pack_bits(
         work.v1_flags, work.v1_flag_words, rows, n_visible, work.v1_row_bits, work.v1_column_bits
     )
-    v1_density = ones / size
+    v1_density = v1_ones / size
     gather_p3 = v1_density <= limits.gather
     column_gather = v1_density <= limits.column_gather
     if gather_p3:
@@ -530,7 +537,7 @@ def _cd1_into(
         np.matmul(work.v1_states[:rows], W, out=pre[:rows, :n_hidden])
     _negative_hidden(
         pre, hidden_bias, n_hidden, rows, work.h0_states, work.h1_probs, work.d_hidden_bias,
-        scale,
+        scale, work.prob_sums,
     )  # fmt: skip
 
     dW_t = work.dW_t
@@ -556,6 +563,10 @@ def _cd1_into(
             ("h1_probs.T v1", column_gather),
         ):
             paths[product, "binary" if binary else "dense"] += 1
+    if ones is not None:
+        ones[0] += v0_ones
+        ones[1] += h0_ones
+        ones[2] += v1_ones
     return np.uint64(counter)
 
 
@@ -574,6 +585,8 @@ class BinaryBackend(Backend):
 
     # One workspace per thread: the backend object is shared by every thread.
     _workspace = PerThread()
+    # The densities of the calling thread's last epoch (see `epoch_densities`).
+    _last_densities = PerThread()
 
     def __init__(self, limits: DensityLimits | None = None) -> None:
         self.limits = limits if limits is not None else DensityLimits()
@@ -585,6 +598,17 @@ class BinaryBackend(Backend):
     def compile_seconds(self) -> dict[str, float]:
         """Seconds spent compiling (or loading from cache) per dtype in this process."""
         return dict(self._prepared)
+
+    def epoch_densities(self) -> dict[str, float] | None:
+        """Fractions of ones of v0, h0 and v1 over the calling thread's last epoch.
+
+        ``{"v0": …, "h0": …, "v1": …}``: ones counted while the bits of each mini-batch's
+        sampled states are packed (the kernels count them anyway), divided by the epoch's
+        units (rows × V for v0 and v1, rows × H for h0). None before this thread's first
+        epoch. The timing code reads it after a timed epoch (``rbmperf bench`` records
+        it with the point); each thread sees only its own epochs.
+        """
+        return self._last_densities
 
     def prepare(self, dtype: np.dtype) -> float:
         """Compile (or load from numba's cache) the training path for `dtype`; return seconds.
@@ -654,10 +678,11 @@ class BinaryBackend(Backend):
         lr = X.dtype.type(learning_rate)
         m = X.dtype.type(momentum)
         flat = [a.reshape(-1) for a in (work.W_t, work.W_speed_t, work.dW_t)]
+        ones = [0, 0, 0]  # of v0, h0, v1 over the epoch: three additions per mini-batch
         for batch in slice_batches(X, batch_size):
             counter = _cd1_into(
                 work, state.hidden_bias, state.visible_bias, batch, None, key, counter,
-                self.limits, self.paths,
+                self.limits, self.paths, ones,
             )  # fmt: skip
             _momentum_all(
                 *flat,
@@ -666,6 +691,12 @@ class BinaryBackend(Backend):
                 lr, m,
             )  # fmt: skip
         work.store(state.W, state.W_speed)
+        rows = max(X.shape[0], 1)
+        self._last_densities = {
+            "v0": ones[0] / (rows * n_visible),
+            "h0": ones[1] / (rows * n_hidden),
+            "v1": ones[2] / (rows * n_visible),
+        }
 
 
 BACKEND = BinaryBackend

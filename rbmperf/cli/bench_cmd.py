@@ -4,6 +4,9 @@ The default sweep: every available backend and installed peer, N = 500 doubling 
 float32 and float64, 3 interleaved repeats, 1 BLAS thread, points predicted over 10 s
 skipped. Results go to ``OUT/results.jsonl`` (an interrupted run resumes from it) and the
 report (``scaling.png``, ``floor.png``, ``index.html``, ``REPORT.md``, profiles) to OUT.
+``--density 0.05,0.15,0.3,0.5`` runs a density sweep instead: one sweep per density of
+non-zero pixels on ``synthetic_mnist(..., density=d)``, in ``OUT/results.density-D.jsonl``,
+reported side by side with binary ÷ numba by density (docs/measuring.md).
 From Python: :func:`rbmperf.bench.run_bench`.
 """
 
@@ -62,6 +65,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--n-hidden", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--density",
+        help="density sweep: comma-separated fractions of non-zero pixels, e.g. "
+        "0.05,0.15,0.3,0.5; one sweep per density on synthetic_mnist(..., density=d), each "
+        "in OUT/results.density-D.jsonl, reported side by side (default: the usual data)",
+    )
+    parser.add_argument(
         "--profile-n",
         type=int,
         default=1000,
@@ -103,13 +112,21 @@ def run(args: argparse.Namespace) -> int:
 
         peers = available_peers()
 
+    densities = options.fractions(args.density, "--density") if args.density else None
     print(
         f"rbmperf bench: sizes {', '.join(f'{n:,}' for n in sorted(set(sizes)))}; "
         f"dtypes {args.dtypes}; {repeats} repeats; budget {budget:g} s per point; "
-        f"{args.threads} BLAS thread(s); peers: {', '.join(peers) or 'none'}",
+        f"{args.threads} BLAS thread(s); peers: {', '.join(peers) or 'none'}"
+        + (f"; densities {', '.join(f'{d:g}' for d in densities)}" if densities else ""),
         file=sys.stderr,
     )
-    print(f"results: {results}", file=sys.stderr)
+    if densities:
+        from ..bench import density_results_path
+
+        paths = [density_results_path(results, d) for d in densities]
+        print(f"results: {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    else:
+        print(f"results: {results}", file=sys.stderr)
     result = run_bench(
         out,
         backends=backends,
@@ -122,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         n_hidden=args.n_hidden,
         seed=args.seed,
+        densities=densities,
         results_path=results,
         resume=not args.fresh,
         profile_n=args.profile_n,

@@ -26,6 +26,17 @@ def sizes(text: str, option: str = "--sizes") -> list[int]:
         raise UsageError(f"{option} must be comma-separated integers; got {text!r}") from error
 
 
+def fractions(text: str, option: str) -> list[float]:
+    """``"0.05,0.5"`` → ``[0.05, 0.5]``: fractions in (0, 1], or a :class:`UsageError`."""
+    try:
+        parsed = [float(part) for part in names(text) or []]
+    except ValueError as error:
+        raise UsageError(f"{option} must be comma-separated fractions; got {text!r}") from error
+    if not parsed or not all(0.0 < value <= 1.0 for value in parsed):
+        raise UsageError(f"{option} must be comma-separated fractions in (0, 1]; got {text!r}")
+    return parsed
+
+
 def layers(text: str) -> tuple[int, ...]:
     """Parse ``"300,300"`` into ``(300, 300)``; reject anything else with a clear message."""
     try:

@@ -17,7 +17,13 @@ from pathlib import Path
 from ..errors import InputError, ResultsWarning
 from ..scaling.profiling import PROFILE_FOLDER
 from ..scaling.results import Record, latest_sweep, read_records
-from ..scaling.summary import Summary, machine_labels, summarize, summarize_machines
+from ..scaling.summary import (
+    Summary,
+    machine_labels,
+    summarize,
+    summarize_densities,
+    summarize_machines,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ def write_report(
     *,
     clock: str = "auto",
     labels: Sequence[str] | None = None,
+    densities: Sequence[float] | None = None,
 ) -> ReportFiles:
     """Write ``scaling.png``, ``floor.png``, ``index.html`` and ``REPORT.md`` into `out`.
 
@@ -60,6 +67,11 @@ def write_report(
     labels : sequence of str, optional
         One label per results file when there are several; default each machine's host
         name (or CPU), made distinct.
+    densities : sequence of float, optional
+        Several results files that are one density sweep (``rbmperf bench --density``):
+        the data's density of each, in order. Series are labelled ``NAME @ 15% non-zero`` and
+        the report adds the tables by density. Default: detected when every file's
+        latest sweep recorded a distinct ``density``.
 
     Returns
     -------
@@ -80,7 +92,7 @@ def write_report(
     from .plots import floor_figure, scaling_figure
     from .writers import html_report, markdown_report
 
-    summary = _summary_of(results, clock, labels)
+    summary = _summary_of(results, clock, labels, densities)
     if not summary.points:
         raise InputError("the results hold no measured epoch: nothing to report")
     folder = Path(out)
@@ -101,16 +113,29 @@ def write_report(
     return ReportFiles(folder, scaling_png, floor_png, page, markdown, summary)
 
 
-def _summary_of(results: Results, clock: str, labels: Sequence[str] | None) -> Summary:
+def _summary_of(
+    results: Results,
+    clock: str,
+    labels: Sequence[str] | None,
+    densities: Sequence[float] | None = None,
+) -> Summary:
     if isinstance(results, (str, os.PathLike)):
-        return _summarize_file(results, clock)
+        results = [results]
     items = list(results)
     if not items or isinstance(items[0], dict):
         return summarize(items, clock=clock)  # type: ignore[arg-type]
     paths = [Path(p) for p in items]  # type: ignore[arg-type]
-    if len(paths) == 1 and labels is None:
+    if len(paths) == 1 and labels is None and densities is None:
         return _summarize_file(paths[0], clock)
     record_sets = [_records_of(path) for path in paths]
+    if densities is None and labels is None:
+        found = [_run_of(records).get("density") for records in record_sets]
+        if None not in found and len(set(found)) == len(found) and len(found) > 1:
+            densities = found
+    if densities is not None:
+        if len(densities) != len(paths):
+            raise InputError(f"{len(densities)} densities for {len(paths)} results files")
+        return summarize_densities(record_sets, list(densities), clock=clock)
     if labels is None:
         machines = [_machine_of(records) for records in record_sets]
         sources = [p.parent.name if p.stem == "results" else p.stem for p in paths]
@@ -136,10 +161,15 @@ def _records_of(path: str | os.PathLike) -> list[Record]:
     return found.records
 
 
-def _machine_of(records: list[Record]) -> dict:
+def _run_of(records: list[Record]) -> dict:
+    """The latest sweep's last ``run`` record ({} if none)."""
     sweep = latest_sweep(records)
     runs = [r for r in records if r.get("kind") == "run" and sweep and r["sweep_id"] == sweep[0]]
-    return runs[-1]["machine"] if runs else {}
+    return runs[-1] if runs else {}
+
+
+def _machine_of(records: list[Record]) -> dict:
+    return _run_of(records).get("machine", {})
 
 
 def _summarize_file(path: str | os.PathLike, clock: str) -> Summary:

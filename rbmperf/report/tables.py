@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..scaling.growth import interval_label
-from ..scaling.summary import Summary
+from ..scaling.summary import MACHINE_SEPARATOR, STATES, Summary, split_series_name
 
 Table = tuple[list[str], list[list[str]]]
+# A density sweep's times are compared with this backend's (the dense-product kernels).
+DENSITY_REFERENCE = "numba"
 
 
 def label(name: str, role: str) -> str:
@@ -69,6 +73,7 @@ def timing_table(summary: Summary) -> Table:
         "repeats",
         "per mini-batch",
         "× floor",
+        "ones: " + " / ".join(STATES),
     ]
     rows = []
     for point in summary.points:
@@ -83,8 +88,99 @@ def timing_table(summary: Summary) -> Table:
                 str(len(point.seconds)),
                 seconds_text(point.seconds_per_batch),
                 "—" if multiple is None else f"{multiple:.2f}",
+                densities_text(point.densities, point.density_source),
             ]
         )
+    return header, rows
+
+
+def percent_text(fraction: float | None) -> str:
+    return "—" if fraction is None else f"{100 * fraction:.1f}%"
+
+
+def densities_text(densities: dict[str, float | None], source: str | None = None) -> str:
+    """``'12.1% / 10.9% / 13.0%'`` (v0 / h0 / v1); v0 from the data mean is marked."""
+    if not densities:
+        return "—"
+    cells = [percent_text(densities.get(state)) for state in STATES]
+    if source == "data" and densities.get("v0") is not None:
+        cells[0] += " (data)"
+    return " / ".join(cells)
+
+
+def _by_density(summary: Summary) -> dict[tuple[str, str, str], list]:
+    """(backend, dtype, density label) -> its points, for a density sweep's summary."""
+    grouped: dict[tuple[str, str, str], list] = {}
+    for point in summary.points:
+        base, label_ = split_series_name(point.name)
+        if label_ in summary.densities:
+            grouped.setdefault((base, point.dtype, label_), []).append(point)
+    return grouped
+
+
+def _base_role(summary: Summary, base: str) -> str | None:
+    """The role of a density sweep's series `base` (its role at any density)."""
+    for label_ in summary.densities:
+        role = summary.roles.get(f"{base}{MACHINE_SEPARATOR}{label_}")
+        if role is not None:
+            return role
+    return None
+
+
+def density_ratio_table(summary: Summary) -> Table:
+    """Per backend and dtype, its time ÷ the reference's at each density of the data.
+
+    Each cell is the median, over the sizes both measured at that density, of the ratio of
+    their median epochs (one sweep: the same load hit both). First row: v0's measured
+    fraction of ones at that density (median over its backends' points).
+    """
+    labels = list(summary.densities)
+    grouped = _by_density(summary)
+    header = ["series", "dtype", *labels]
+    v0_row = ["v0 ones (measured)", ""]
+    for label_ in labels:
+        values = [
+            p.densities["v0"]
+            for (_, _, lab), points in grouped.items()
+            if lab == label_
+            for p in points
+            if p.role == "backend" and p.densities.get("v0") is not None
+        ]
+        v0_row.append(percent_text(float(np.median(values))) if values else "—")
+    rows = [v0_row]
+    names = dict.fromkeys(
+        (base, dtype)
+        for base, dtype, _ in grouped
+        if base != DENSITY_REFERENCE and _base_role(summary, base) == "backend"
+    )
+    for base, dtype in names:
+        cells = []
+        for label_ in labels:
+            mine = {p.n: p.median for p in grouped.get((base, dtype, label_), [])}
+            ref = {p.n: p.median for p in grouped.get((DENSITY_REFERENCE, dtype, label_), [])}
+            common = sorted(set(mine) & set(ref))
+            ratios = [mine[n] / ref[n] for n in common if ref[n] > 0]
+            cells.append(f"{float(np.median(ratios)):.2f}" if ratios else "—")
+        if any(cell != "—" for cell in cells):
+            rows.append([f"{base} ÷ {DENSITY_REFERENCE}", dtype, *cells])
+    return header, rows if len(rows) > 1 else []
+
+
+def density_floor_table(summary: Summary) -> Table:
+    """Per series and dtype, × floor at each density (at the largest N it measured there)."""
+    labels = list(summary.densities)
+    grouped = _by_density(summary)
+    header = ["series", "dtype", *labels]
+    rows = []
+    for base, dtype in dict.fromkeys((base, dtype) for base, dtype, _ in grouped):
+        cells = []
+        for label_ in labels:
+            points = [p for p in grouped.get((base, dtype, label_), []) if p.role != "floor"]
+            largest = max(points, key=lambda p: p.n) if points else None
+            multiple = None if largest is None else largest.floor_multiple
+            cells.append("—" if multiple is None else f"{multiple:.2f}")
+        if any(cell != "—" for cell in cells):
+            rows.append([label(base, _base_role(summary, base) or "backend"), dtype, *cells])
     return header, rows
 
 

@@ -6,16 +6,24 @@ import html
 import re
 from pathlib import Path
 
+from ..scaling.floor import DRAWS_PER_STEP, PRODUCTS
 from ..scaling.growth import rule_text
 from ..scaling.summary import Summary
 from . import tables
 
+_NUMBER_WORDS = dict(enumerate(("no", "one", "two", "three", "four", "five", "six", "seven")))
+
 _INTRO = (
     "Each point times one training epoch (CD-1, momentum, batch size {batch_size}, "
     "{n_hidden} hidden units) after a warm-up; just-in-time compilation is excluded and listed "
-    "separately. Repeats are interleaved across series. The *floor* is the five matrix "
-    "products and the random draws of every CD-1 step, timed in the same run; "
-    "'× floor' divides a median epoch by the floor's median at the same N and dtype. "
+    "separately. Repeats are interleaved across series. The *floor* is the {n_products} matrix "
+    "products ({products}) and the {draws} random draws of every CD-1 step, timed in the same "
+    "run; '× floor' divides a median epoch by the floor's median at the same N and dtype. "
+    "It is the *dense* floor: its {n_products} products are dense BLAS products of full "
+    "matrices, although v0, h0 and v1 hold only 0s and 1s, so a multiple below 1 means a "
+    "backend does less arithmetic than dense CD-1 by exploiting those 0/1 states (the "
+    "binary backend's gather-adds and popcounts), or fuses products or draws its random "
+    "numbers faster than numpy. "
     "Growth: k in t ∝ N^k by Theil–Sen over the larger sizes, with {rule} "
     "(see `rbmperf.fit_growth` and docs/measuring.md). "
     "Peers (marked *peer*) are other libraries a user might pick: scikit-learn's "
@@ -36,12 +44,35 @@ def _intro(summary: Summary) -> str:
     return _INTRO.format(
         clock_text=_CLOCK_TEXT[summary.clock],
         rule=rule_text(summary.confidence),
+        n_products=_NUMBER_WORDS.get(len(PRODUCTS), str(len(PRODUCTS))),
+        products=", ".join(PRODUCTS),
+        draws=DRAWS_PER_STEP,
         **summary.settings,
     )
 
 
 def _sections(summary: Summary) -> list[tuple[str, tables.Table | None, str]]:
+    density = []
+    if summary.densities:
+        ratio = tables.density_ratio_table(summary)
+        density = [
+            (
+                f"Density sweep: time ÷ {tables.DENSITY_REFERENCE}'s",
+                ratio,
+                "Median over the sizes both measured of the ratio of median epochs, one "
+                "sweep per density of non-zero pixels in the data (`synthetic_mnist(…, "
+                "density=d)`); below 1 the backend is faster. The first row is v0's "
+                "measured fraction of ones (data values are grey levels, so it is below "
+                "the fraction of non-zero pixels).",
+            ),
+            (
+                "Density sweep: × floor by density",
+                tables.density_floor_table(summary),
+                "At the largest N each series measured at that density.",
+            ),
+        ]
     return [
+        *density,
         ("Growth verdicts", tables.verdict_table(summary), ""),
         ("Time per mini-batch as a multiple of the floor", tables.floor_table(summary), ""),
         ("All measurements", tables.timing_table(summary), ""),
@@ -66,6 +97,12 @@ def _footnote(summary: Summary) -> str:
         text += (
             f" {summary.overlapping_records} records of another sweep were written to the "
             "same file while this one ran: its times may include that sweep's load."
+        )
+    if summary.densities:
+        text += (
+            f" A density sweep: {len(summary.densities)} sweeps, one per density of the "
+            "data, side by side; each series is labelled NAME @ DENSITY and compared with "
+            "the floor measured at that density."
         )
     if summary.machines:
         text += (

@@ -16,6 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# The products every CD-1 step needs, as the floor computes them: dense, on full matrices.
+PRODUCTS = ("v0·Wᵀ", "h0·W", "v1·Wᵀ", "h0ᵀ·v0", "h1ᵀ·v1")
+# Uniforms drawn per step, as a formula of the batch size B, visible V and hidden H units.
+DRAWS_PER_STEP = "B·(2V + H)"
+
 
 class FloorBuffers:
     """Preallocated outputs of the floor's products and draws for `batch_size` rows."""

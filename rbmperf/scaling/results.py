@@ -3,13 +3,18 @@
 Each record is a flat dict with a ``kind``:
 
 ``run``      one per sweep started: ``run_id``, ``settings`` (dict), ``settings_key``,
-             ``machine`` (see :func:`rbmperf.scaling.machine.machine_info`).
+             ``machine`` (see :func:`rbmperf.scaling.machine.machine_info`); a sweep on
+             synthetic data of a set density (a density sweep's point) also ``density``.
 ``compile``  ``name``, ``role``, ``dtype``, ``seconds`` (just-in-time compilation or other
              preparation, never part of an epoch time).
 ``epoch``    ``name``, ``role`` (``backend``, ``floor`` or ``peer``), ``dtype``, ``n``,
              ``repeat``, ``seconds`` (wall time of one epoch), ``cpu_seconds`` (CPU time
              of the process during it), ``threads``, ``n_batches``; on an accelerator
-             also ``device`` and ``floor`` (the floor series it is compared with).
+             also ``device`` and ``floor`` (the floor series it is compared with). A
+             backend's epoch also has ``v0_density``, ``h0_density``, ``v1_density``
+             (fractions of ones of the sampled states over the epoch, or None where not
+             measured) and ``density_source``: ``"states"`` (counted by the backend) or
+             ``"data"`` (v0's expectation, the mean of the data; h0 and v1 None).
 ``skip``     ``name``, ``role``, ``dtype``, ``n``, ``predicted_seconds``,
              ``budget_seconds``, ``reason``: a point not measured because it was predicted
              to take too long.
@@ -256,9 +261,19 @@ _FIELDS: dict[str, dict[str, Any]] = {
     "probe": {"n": lambda v: _is_int(v) and v >= 1, "seconds": _is_seconds},
     "finished": {},
 }
+
+
+def _is_fraction(value: object) -> bool:
+    return value is None or (_is_seconds(value) and value <= 1.0)
+
+
 # Optional fields: checked when present.
 _OPTIONAL: dict[str, Any] = {
     "cpu_seconds": _is_seconds,
+    "v0_density": _is_fraction,
+    "h0_density": _is_fraction,
+    "v1_density": _is_fraction,
+    "density": lambda v: _is_seconds(v) and 0 < v <= 1,
     "threads": lambda v: _is_int(v) and v >= 1,
     "predicted_seconds": lambda v: v is None or _is_seconds(v),
 }

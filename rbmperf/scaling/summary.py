@@ -19,6 +19,8 @@ from .growth import DEFAULT_CONFIDENCE, GrowthFit, fit_growth
 from .results import Record, epoch_seconds, latest_sweep, resolved_clock
 
 ROLE_ORDER = {"floor": 0, "backend": 1, "peer": 2}
+# The sampled states whose fractions of ones a backend's epoch records carry.
+STATES = ("v0", "h0", "v1")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class Point:
     seconds: tuple[float, ...]
     n_batches: int
     floor_seconds: float | None
+    # Median fraction of ones of each sampled state over the repeats (None: not measured);
+    # empty for floors and peers. `density_source`: "states" (counted) or "data" (v0 only,
+    # the mean of the data). See :func:`rbmperf.scaling.sweep.run_sweep`.
+    densities: dict[str, float | None] = field(default_factory=dict)
+    density_source: str | None = None
 
     @property
     def median(self) -> float:
@@ -82,6 +89,9 @@ class Summary:
     # and label -> settings; empty for one machine (then `machine` and `settings` say all).
     machines: dict[str, dict[str, Any]] = field(default_factory=dict)
     machine_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A density sweep (:func:`summarize_densities`): label -> the data's density of
+    # non-zero pixels; series are named ``NAME @ LABEL``. Empty otherwise.
+    densities: dict[str, float] = field(default_factory=dict)
 
 
 def series_order(roles: dict[str, str], names: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -145,6 +155,8 @@ def summarize(
                 seconds=tuple(by_repeat[k] for k in sorted(by_repeat)),
                 n_batches=int(group[0]["n_batches"]),
                 floor_seconds=floor_median.get((_floor_of(group[0]), dtype, n)),
+                densities=_median_densities(group),
+                density_source=group[0].get("density_source"),
             )
         )
     points.sort(key=lambda p: (ROLE_ORDER.get(p.role, 3), p.dtype, p.name, p.n))
@@ -274,6 +286,58 @@ def summarize_machines(
         machines={label: part.machine for label, part in zip(labels, parts, strict=True)},
         machine_settings={label: part.settings for label, part in zip(labels, parts, strict=True)},
     )
+
+
+def _median_densities(group: list[Record]) -> dict[str, float | None]:
+    """Median of each state's recorded fraction of ones over a point's epochs."""
+    if not any(f"{state}_density" in r for r in group for state in STATES):
+        return {}
+    medians: dict[str, float | None] = {}
+    for state in STATES:
+        values = [r[f"{state}_density"] for r in group if r.get(f"{state}_density") is not None]
+        medians[state] = float(np.median(values)) if values else None
+    return medians
+
+
+def density_label(density: float) -> str:
+    """How a density sweep names the series of one density: ``'15% non-zero'``."""
+    return f"{100 * density:g}% non-zero"
+
+
+def summarize_densities(
+    record_sets: Sequence[list[Record]],
+    densities: Sequence[float],
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+    clock: str = "auto",
+) -> Summary:
+    """One summary of a density sweep: one sweep per density of the data, side by side.
+
+    Each sweep is summarized on its own (its floor, at its density), as for machines
+    (:func:`summarize_machines`), and its series are renamed ``NAME @ 15% non-zero``.
+    ``densities`` maps each label to its density; ``machine`` is the first sweep's.
+
+    Raises
+    ------
+    InputError
+        If the densities are not distinct or not one per record set.
+    """
+    if len(densities) != len(record_sets) or len(set(densities)) != len(densities):
+        raise InputError(f"need one distinct density per results file; got {list(densities)}")
+    labels = [density_label(d) for d in densities]
+    merged = summarize_machines(record_sets, labels, confidence=confidence, clock=clock)
+    return dataclasses.replace(
+        merged,
+        machines={},
+        machine_settings={},
+        densities={label: float(d) for label, d in zip(labels, densities, strict=True)},
+    )
+
+
+def split_series_name(name: str) -> tuple[str, str | None]:
+    """``("numba", "15% non-zero")`` from ``"numba @ 15% non-zero"``; else ``(name, None)``."""
+    base, separator, label = name.rpartition(MACHINE_SEPARATOR)
+    return (base, label) if separator else (name, None)
 
 
 def _floor_of(record: Record) -> str:

@@ -154,6 +154,7 @@ def run_sweep(
     momentum: float = 0.9,
     seed: int = 0,
     data: np.ndarray | None = None,
+    density: float | None = None,
     results_path: str | Path | None = None,
     resume: bool = True,
     progress: bool = False,
@@ -185,6 +186,11 @@ def run_sweep(
     data : ndarray of shape (n_samples, n_visible), optional
         Data to slice the sizes from (first N rows); default
         ``rbmperf.data.synthetic_mnist(max(sizes), seed=0)``, generated once.
+    density : float in (0, 1], optional
+        Sweep on ``synthetic_mnist(max(sizes), seed=0, density=density)`` instead: every
+        image has exactly that fraction of non-zero pixels (a point of a density sweep).
+        Part of the settings (``data``), so a sweep only resumes at the same density. Not
+        with `data`.
     results_path : str or Path, optional
         JSON-lines file to append to and resume from; None keeps records in memory only.
     resume : bool, default True
@@ -209,7 +215,7 @@ def run_sweep(
     names, size_list, dtype_list, peer_list = plan
     budget_seconds = float(budget_seconds)
     momentum = check_momentum(momentum)
-    base, data_name = _base_data(data, size_list[-1])
+    base, data_name = _base_data(data, size_list[-1], density)
     settings = SweepSettings(
         batch_size=check_int(batch_size, "batch_size", minimum=1),
         n_hidden=check_int(n_hidden, "n_hidden", minimum=1),
@@ -231,7 +237,7 @@ def run_sweep(
         session = _Session(settings, results_path, resume)
         bar = None
         try:
-            session.start()
+            session.start({} if density is None else {"density": float(density)})
             datasets = {dtype: np.ascontiguousarray(base, dtype=dtype) for dtype in dtype_list}
             series = [
                 (runner, dtype)
@@ -291,12 +297,13 @@ class _Session:
         if self.presence is not None:
             self.presence.leave()
 
-    def start(self) -> None:
+    def start(self, extra: dict | None = None) -> None:
         self.add(
             {
                 "kind": "run",
                 "settings": dataclasses.asdict(self.settings),
                 "machine": machine_info(),
+                **(extra or {}),
             }
         )
 
@@ -372,6 +379,7 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 )
 
     gave_up: dict[tuple[str, str], float] = {}
+    data_means: dict[tuple[str, int], float] = {}
     for n in sizes:
         planned: dict[tuple[Runner, str], list[int]] = {}
         for runner, dtype in series:
@@ -404,6 +412,7 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 bar.set_postfix_str(f"{runner.name} {dtype} N={n}", refresh=False)
             X = datasets[dtype][:n]
             seconds, cpu_seconds = timed_epoch(runner, X, epoch_settings)
+            densities = _state_densities(runner, X, data_means)
             session.add(
                 {
                     "kind": "epoch",
@@ -416,10 +425,45 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                     "cpu_seconds": cpu_seconds,
                     "threads": session.settings.threads,
                     "n_batches": -(-n // epoch_settings.batch_size),
+                    **densities,
                     **_device_fields(runner),
                 }
             )
             _advance(bar, 1)
+
+
+def _state_densities(
+    runner: Runner, X: np.ndarray, data_means: dict[tuple[str, int], float]
+) -> dict[str, object]:
+    """The fractions of ones of v0, h0 and v1 in the epoch just timed, for its record.
+
+    Called after the timed region, never inside it. A runner that counted its states
+    (:meth:`Runner.state_densities`: the binary backend counts them while packing bits)
+    gives all three, ``density_source = "states"``. Any other backend samples
+    ``v0 = data > uniform``, so the fraction of ones of v0 has expectation the mean of the
+    data, computed here from `X` (``"data"``); its h0 and v1 are not measured (None).
+    Floors and peers get no density fields (a floor samples nothing; peers need not
+    sample v0).
+    """
+    if runner.role != "backend":
+        return {}
+    counted = runner.state_densities()
+    if counted is not None:
+        return {
+            "v0_density": float(counted["v0"]),
+            "h0_density": float(counted["h0"]),
+            "v1_density": float(counted["v1"]),
+            "density_source": "states",
+        }
+    key = (X.dtype.name, X.shape[0])
+    if key not in data_means:
+        data_means[key] = float(X.mean(dtype=np.float64)) if X.size else 0.0
+    return {
+        "v0_density": data_means[key],
+        "h0_density": None,
+        "v1_density": None,
+        "density_source": "data",
+    }
 
 
 def _device_fields(runner: Runner) -> dict[str, str]:
@@ -488,12 +532,24 @@ def _validated_plan(backends, sizes, dtypes, peers, repeats, budget_seconds, thr
     return names, size_list, dtype_list, peer_list
 
 
-def _base_data(data: np.ndarray | None, largest: int) -> tuple[np.ndarray, str]:
+def _base_data(
+    data: np.ndarray | None, largest: int, density: float | None = None
+) -> tuple[np.ndarray, str]:
     """The rows to slice sizes from, and a name for them (part of the resume key)."""
+    if density is not None:
+        if data is not None:
+            raise InputError("give data or density, not both (density makes its own data)")
+        density = check_float(density, "density", minimum=0.0)
+        if not 0.0 < density <= 1.0:
+            raise InputError(f"density must lie in (0, 1]; got {density}")
     if data is None:
         from ..data import synthetic_mnist
 
-        return synthetic_mnist(largest, seed=0, dtype="float64")[0], "synthetic_mnist(seed=0)"
+        if density is None:
+            X = synthetic_mnist(largest, seed=0, dtype="float64")[0]
+            return X, "synthetic_mnist(seed=0)"
+        X = synthetic_mnist(largest, seed=0, dtype="float64", density=density)[0]
+        return X, f"synthetic_mnist(seed=0, density={density:g})"
     checked = check_data(data, dtype=np.float64)
     if checked.shape[0] < largest:
         raise InputError(

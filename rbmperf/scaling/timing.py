@@ -84,6 +84,15 @@ class Runner(ABC):
         """Compile or otherwise get ready for `dtype`; return the seconds it took."""
         return 0.0
 
+    def state_densities(self) -> dict[str, float] | None:
+        """Fractions of ones of v0, h0, v1 in the last epoch this thread ran, if counted.
+
+        Read after a timed epoch, outside its region. None unless the runner counts its
+        sampled states as part of its own work (the binary backend's ``epoch_densities``);
+        nothing is added to any runner's epoch to count them.
+        """
+        return None
+
     @abstractmethod
     def setup(self, X: np.ndarray, settings: EpochSettings) -> Callable[[], object]:
         """Build one epoch on `X` (untimed) and return the call that runs it (timed).
@@ -107,6 +116,10 @@ class BackendRunner(Runner):
 
     def prepare(self, dtype: np.dtype) -> float:
         return float(self.backend.prepare(np.dtype(dtype)))
+
+    def state_densities(self) -> dict[str, float] | None:
+        counted = getattr(self.backend, "epoch_densities", None)
+        return counted() if callable(counted) else None
 
     def setup(self, X: np.ndarray, settings: EpochSettings) -> Callable[[], object]:
         start = initial_rbm(X.shape[1], settings.n_hidden, dtype=X.dtype, seed=settings.seed)

@@ -12,9 +12,14 @@ here:
 - the naive backend's growth verdict is "superlinear" (its fitted exponent is about 2) and
   every other backend's "linear" (:func:`rbmperf.fit_growth`'s decision rule), or at
   least "inconclusive" with its exponent inside the linear band (a noisy run);
-- numba is no slower than 1.3× numpy (measured 0.8–1.1×).
+- numba is no slower than 1.3× numpy (measured 0.8–1.1×);
+- binary is at least 10% faster than numba on the MNIST-like data (≤ 0.9× its time;
+  measured 0.55–0.65×);
+- in a separate small interleaved measurement at N = 4,000 on data with 50% non-zero
+  pixels (``synthetic_mnist(..., density=0.5)``: v0 about 30% ones, above binary's gather
+  limits), binary is no more than 10% slower than numba (≤ 1.1×; measured 0.90–0.97×).
 
-A backend made 20× slower fails the first check (or the last, for numba).
+A backend made 20× slower fails the first check (or the ratio checks, for numba and binary).
 
 These run in CI (``.ci/run``) and on request; the plain test run skips them (they take
 about a minute): set ``RBMPERF_RATIO_CHECKS=1``.
@@ -50,7 +55,12 @@ NAIVE_REPEATS = 3
 
 MIN_SPEEDUP_OVER_NAIVE = 10.0
 # (backend, reference, most time allowed as a multiple of the reference's)
-MAX_TIME_RATIOS = [("numba", "numpy", 1.3)]
+MAX_TIME_RATIOS = [("numba", "numpy", 1.3), ("binary", "numba", 0.9)]
+# The same at 50% non-zero pixels: where the binary backend's kernels stop paying, it must
+# cost no more than the dense path it falls back to.
+DENSE_DATA_DENSITY = 0.5
+DENSE_DATA_REPEATS = 5
+DENSE_DATA_RATIOS = [("binary", "numba", 1.1)]
 
 FAST_BACKENDS = [name for name in rbmperf.available_backends() if name != REFERENCE]
 
@@ -65,6 +75,18 @@ def epoch_seconds() -> dict[str, tuple[list[int], list[float]]]:
     repeats = {REFERENCE: NAIVE_REPEATS, **{name: FAST_REPEATS for name in FAST_BACKENDS}}
     with threadpool_limits(1, user_api="blas"):
         return interleaved_epoch_seconds({name: name for name in sizes}, sizes, repeats, data)
+
+
+@pytest.fixture(scope="module")
+def dense_data_seconds() -> dict[str, tuple[list[int], list[float]]]:
+    """One small interleaved measurement at N = RATIO_SIZE on 50%-density data."""
+    names = sorted({name for pair in DENSE_DATA_RATIOS for name in pair[:2]})
+    names = [name for name in names if name in rbmperf.available_backends()]
+    data = synthetic_mnist(RATIO_SIZE, seed=0, dtype=DTYPE, density=DENSE_DATA_DENSITY)[0]
+    sizes = {name: (RATIO_SIZE,) for name in names}
+    repeats = dict.fromkeys(names, DENSE_DATA_REPEATS)
+    with threadpool_limits(1, user_api="blas"):
+        return interleaved_epoch_seconds({name: name for name in names}, sizes, repeats, data)
 
 
 def _median(epoch_seconds, name: str) -> float:
@@ -90,6 +112,20 @@ def test_time_ratio_within_allowance(epoch_seconds, backend_name, reference, all
     assert ratio <= allowed, (
         f"{backend_name} takes {ratio:.2f}× {reference}'s time at N = {RATIO_SIZE:,} "
         f"(allowed ≤ {allowed:g}×)"
+    )
+
+
+@pytest.mark.parametrize(("backend_name", "reference", "allowed"), DENSE_DATA_RATIOS)
+def test_time_ratio_on_dense_data_within_allowance(
+    dense_data_seconds, backend_name, reference, allowed
+) -> None:
+    if backend_name not in dense_data_seconds or reference not in dense_data_seconds:
+        pytest.skip(f"{backend_name} or {reference} is not available here")
+    ratio = _median(dense_data_seconds, backend_name) / _median(dense_data_seconds, reference)
+    where = f"N = {RATIO_SIZE:,}, {DENSE_DATA_DENSITY:.0%} non-zero pixels"
+    print(f"{where}: {backend_name} / {reference} time = {ratio:.2f}")
+    assert ratio <= allowed, (
+        f"{backend_name} takes {ratio:.2f}× {reference}'s time at {where} (allowed ≤ {allowed:g}×)"
     )
 
 

@@ -29,39 +29,56 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class NumbaCompile:
-    """``prepare(dtype)`` of the numba backend in a new interpreter with an empty cache.
+class _FreshCompile:
+    """What both compile benchmarks share: a child process, an empty cache per call.
 
     Each call points ``NUMBA_CACHE_DIR`` at a new empty directory, so nothing is loaded from
     an earlier compile: this is what a user's first run costs. The time is the child's CPU
     time; it includes starting Python and importing numpy, numba and rbmperf (about 0.5 s
     here), which is the same for every commit, so a change here is a change in compile time.
+    It defines no ``time_*`` method itself, so asv times only its subclasses.
     """
 
-    params = ("float32", "float64")
-    param_names = ("dtype",)
     number = 1
     repeat = (2, 4, 30.0)
     warmup_time = 0.0
     timeout = 180
     timer = staticmethod(children_cpu_seconds)
 
-    def setup(self, dtype: str) -> None:
-        backend_or_skip("numba")
+    def _fresh_cache(self) -> None:
         self.cache_root = tempfile.mkdtemp(prefix="rbmperf-numba-cache-")
         self.calls = 0
 
-    def teardown(self, dtype: str) -> None:
-        shutil.rmtree(self.cache_root, ignore_errors=True)
+    def _remove_cache(self) -> None:
+        # A setup that skipped (NotImplementedError) made no cache.
+        if getattr(self, "cache_root", None):
+            shutil.rmtree(self.cache_root, ignore_errors=True)
 
-    def time_numba_compile(self, dtype: str) -> None:
+    def _compile_in_child(self, dtype: str, *backend: str) -> None:
         self.calls += 1
         cache_dir = os.path.join(self.cache_root, str(self.calls))
         env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-        subprocess.run([sys.executable, "-c", _COMPILE, dtype], env=env, check=True)
+        subprocess.run([sys.executable, "-c", _COMPILE, dtype, *backend], env=env, check=True)
 
 
-class BackendCompile(NumbaCompile):
+class NumbaCompile(_FreshCompile):
+    """``prepare(dtype)`` of the numba backend in a new interpreter with an empty cache."""
+
+    params = ("float32", "float64")
+    param_names = ("dtype",)
+
+    def setup(self, dtype: str) -> None:
+        backend_or_skip("numba")
+        self._fresh_cache()
+
+    def teardown(self, dtype: str) -> None:
+        self._remove_cache()
+
+    def time_numba_compile(self, dtype: str) -> None:
+        self._compile_in_child(dtype)
+
+
+class BackendCompile(_FreshCompile):
     """``prepare(dtype)`` of every other registered backend that compiles, as above.
 
     Backends come from the registry; one whose ``prepare`` is the contract's no-op has
@@ -78,13 +95,10 @@ class BackendCompile(NumbaCompile):
 
         if type(backend).prepare is Backend.prepare:
             raise NotImplementedError(f"backend {backend_name!r} has nothing to compile")
-        super().setup(dtype)
+        self._fresh_cache()
 
     def teardown(self, backend_name: str, dtype: str) -> None:
-        super().teardown(dtype)
+        self._remove_cache()
 
     def time_compile(self, backend_name: str, dtype: str) -> None:
-        self.calls += 1
-        cache_dir = os.path.join(self.cache_root, str(self.calls))
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-        subprocess.run([sys.executable, "-c", _COMPILE, dtype, backend_name], env=env, check=True)
+        self._compile_in_child(dtype, backend_name)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .dbn import DBN
-from .errors import InputError
+from .errors import InputError, InputTypeError
 from .jsonvalues import to_jsonable
 from .validation import check_int
 
@@ -61,6 +61,12 @@ def stratified_split(
     """
     from sklearn.model_selection import train_test_split
 
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise InputError(f"X must be 2-D (samples × features); got shape {X.shape}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise InputError(f"y must hold one label per row of X ({len(X):,}); got shape {y.shape}")
     if not 0.0 < test_fraction < 1.0:
         raise InputError(f"test_fraction must lie strictly between 0 and 1; got {test_fraction}")
     counts = np.bincount(np.unique(y, return_inverse=True)[1])
@@ -173,6 +179,12 @@ def train_and_evaluate(
     """
     from threadpoolctl import threadpool_limits
 
+    if not isinstance(model, DBN):
+        raise InputTypeError(f"model must be an rbmperf DBN; got {type(model).__name__}")
+    if not isinstance(split, Split):
+        raise InputTypeError(
+            f"split must be a Split (see stratified_split); got {type(split).__name__}"
+        )
     threads = check_int(threads, "threads", minimum=1)
     with threadpool_limits(threads, user_api="blas"):
         model.fit(split.X_train, split.y_train, progress=progress)

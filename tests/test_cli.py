@@ -51,3 +51,11 @@ def test_cli_modules_do_not_import_each_other() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
                 assert not node.module.endswith("_cmd"), f"{path.name} imports {node.module}"
+
+
+def test_bench_help_states_the_sweeps_own_default_sizes() -> None:
+    # The parser keeps the default as text so that --help imports no measuring code.
+    from rbmperf.cli.bench_cmd import DEFAULT_SIZES_TEXT
+    from rbmperf.scaling.sweep import DEFAULT_SIZES
+
+    assert DEFAULT_SIZES_TEXT == ",".join(str(n) for n in DEFAULT_SIZES)

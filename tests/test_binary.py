@@ -181,7 +181,7 @@ def test_epoch_equals_a_reference_epoch_on_the_same_stream(path):
             uniforms = []
             for cols in (n_visible, n_hidden, n_visible):
                 uniforms.append(np.empty((rows.shape[0], cols)))
-                counter = np.uint64(numba_jit._fill_uniforms_float64(uniforms[-1], key, counter))
+                counter = np.uint64(numba_jit._fill_uniforms(uniforms[-1], key, counter))
             gradient = reference_cd1(
                 expected.W, expected.hidden_bias, expected.visible_bias, rows, uniforms
             )
@@ -303,7 +303,7 @@ _GENERIC = textwrap.dedent(
         return np.ascontiguousarray(packed.T).view(np.uint64).T.copy()
     counts = binary.coincidence_counts(column_bits(v), column_bits(h), rows)
     assert (counts == h.T.astype(np.int64) @ v.astype(np.int64)).all()
-    asm = binary._coincidences.inspect_asm(binary._coincidences.signatures[0])
+    asm = binary._weight_gradient.inspect_asm(binary._weight_gradient.signatures[0])
     print("popcnt" in asm)
     """
 )

@@ -230,52 +230,38 @@ def _pack_bits(flags, flag_words, rows, cols, row_bits, column_bits):
 
 
 @numba.njit(**_JIT)
-def _set_bit_indices(words, n_words, indices):
-    """Write the positions of the set bits of ``words[:n_words]`` to `indices`; return count."""
-    n = 0
-    for c in range(n_words):
-        word = words[c]
-        base = c * _WORD_BITS
-        while word != np.uint64(0):
-            indices[n] = base + _trailing_zeros(word)
-            n += 1
-            word &= word - np.uint64(1)
-    return n
-
-
-@numba.njit(**_JIT)
-def _add_rows(source, indices, n, out, width):
-    """``out[:width] += Σ_{p < n} source[indices[p], :width]``, eight rows per pass.
-
-    `n` must be a multiple of 8: callers pad the index list with the index of a row of
-    zeros (one extra row under the source, always in L1), so there is no remainder loop.
-    """
-    for p in range(0, n, 8):
-        r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
-        r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
-        for k in range(width):
-            out[k] += ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
-                (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
-            )
-
-
-@numba.njit(**_JIT)
 def _gather_rows(source, bits, rows, width, out, indices):
     """``out[i, :width] = Σ_{j: bit j of bits[i] set} source[j, :width]`` for i < rows.
 
     P1 and P3 (source Wᵀ, bits the rows of v) and P5ᵀ (source h1_probs, bits the columns of
-    v1): one kernel, compiled once per dtype. The last row of `source` must be zeros.
+    v1): one kernel, compiled once per dtype. The last row of `source` must be zeros: the
+    index list of each output row is padded with it to a multiple of eight, so rows are
+    added eight per pass with no remainder loop (that row stays in L1). The index read-out
+    and the additions are written inline: as separate helpers they cost two more compiles.
     """
     zero_row = source.shape[0] - 1
     for i in range(rows):
-        n = _set_bit_indices(bits[i], bits.shape[1], indices)
+        n = 0
+        for c in range(bits.shape[1]):  # the positions of the set bits, by tzcnt
+            word = bits[i, c]
+            base = c * _WORD_BITS
+            while word != np.uint64(0):
+                indices[n] = base + _trailing_zeros(word)
+                n += 1
+                word &= word - np.uint64(1)
         while n % 8 != 0:
             indices[n] = zero_row
             n += 1
         row = out[i]
         for k in range(width):
             row[k] = 0.0
-        _add_rows(source, indices, n, row, width)
+        for p in range(0, n, 8):
+            r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
+            r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
+            for k in range(width):
+                row[k] += ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
+                    (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
+                )
 
 
 @numba.njit(**_JIT)
@@ -298,42 +284,33 @@ def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, sca
 
 
 @numba.njit(**_JIT)
-def _coincidences(v_bits, h_bits, n_words, j, counts):
-    """``counts[k] = Σ_w popcount(v_bits[w, j] & h_bits[w, k])``: row j of (h0ᵀ v0)ᵀ, exact.
-
-    Words of v0's column j that are zero contribute nothing and are skipped: on MNIST-like
-    data about 45% of them are (border pixels are off in whole mini-batches).
-    """
-    width = counts.size
-    started = False
-    for w in range(n_words):
-        v_word = v_bits[w, j]
-        if v_word == np.uint64(0):
-            continue
-        if started:
-            for k in range(width):
-                counts[k] += _popcount(v_word & h_bits[w, k])
-        else:
-            for k in range(width):
-                counts[k] = _popcount(v_word & h_bits[w, k])
-            started = True
-    if not started:
-        for k in range(width):
-            counts[k] = 0
-
-
-@numba.njit(**_JIT)
 def _weight_gradient(v0_bits, h0_bits, dW_t, rows, scale, counts):
     """``dW_t[j, :H] = scale · (P4ᵀ[j] − dW_t[j, :H])``: P4 by popcount, P5ᵀ in dW_t on entry.
 
-    Row j of P4ᵀ is the popcounts of v0's column-j bits with h0's; P5ᵀ is in `dW_t`
-    already, by gather or by BLAS.
+    Row j of P4ᵀ is ``counts[k] = Σ_w popcount(v0_bits[w, j] & h0_bits[w, k])``, exact; P5ᵀ
+    is in `dW_t` already, by gather or by BLAS. Words of v0's column j that are zero
+    contribute nothing and are skipped: on MNIST-like data about 45% of them are (border
+    pixels are off in whole mini-batches).
     """
     width = counts.size
     n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
     for j in range(dW_t.shape[0]):
         out = dW_t[j]
-        _coincidences(v0_bits, h0_bits, n_words, j, counts)
+        started = False
+        for w in range(n_words):
+            v_word = v0_bits[w, j]
+            if v_word == np.uint64(0):
+                continue
+            if started:
+                for k in range(width):
+                    counts[k] += _popcount(v_word & h0_bits[w, k])
+            else:
+                for k in range(width):
+                    counts[k] = _popcount(v_word & h0_bits[w, k])
+                started = True
+        if not started:
+            for k in range(width):
+                counts[k] = 0
         for k in range(width):
             # int64 → float through the exponent bits: AVX2 has no vector conversion from
             # int64, and the plain cast (scalar) cost as much as the popcounts.
@@ -346,15 +323,13 @@ def coincidence_counts(v_bits: np.ndarray, h_bits: np.ndarray, rows: int) -> np.
 
     `v_bits` (words, V) and `h_bits` (words, H) as the kernels pack them: bit ``i − 64w`` of
     word ``w`` is row ``i`` of the batch. (The workspace's h0 bits have the padded number of
-    columns; the padding counts zero.)
+    columns; the padding counts zero.) The training kernel computes them: with no P5 and a
+    scale of 1 its float64 output is the counts (exact below 2**53).
     """
-    n_words = (rows + _WORD_BITS - 1) // _WORD_BITS
     counts = np.empty(h_bits.shape[1], dtype=np.int64)
-    out = np.empty((v_bits.shape[1], h_bits.shape[1]), dtype=np.int64)
-    for j in range(v_bits.shape[1]):
-        _coincidences(v_bits, h_bits, n_words, j, counts)
-        out[j] = counts
-    return out.T
+    out = np.zeros((v_bits.shape[1], h_bits.shape[1]), dtype=np.float64)
+    _weight_gradient(v_bits, h_bits, out, rows, 1.0, counts)
+    return out.astype(np.int64).T
 
 
 # ---------------------------------------------------------------------------------------------

@@ -65,13 +65,20 @@ def _float64_from_bits(typingctx, bits):
     return types.float64(types.int64), codegen
 
 
-@numba.njit(**_INLINE)
-def _exp(z):
-    """``e**z`` for float64 `z`, clamped to [-708, 709] (no overflow, no subnormals)."""
-    z = min(max(z, -708.0), 709.0)
+def _logistic64(x):
+    """``1 / (1 + e**-x)`` in float64; saturates cleanly to about 1e-308 and 1.
+
+    ``e**-x`` is written out, clamped to [-708, 709] (no overflow, no subnormals): range
+    reduction with a two-part ln 2, a degree-13 Taylor polynomial (truncation error below
+    2**-56 for ``|r| <= ln2/2``) and the scaling by ``2**n`` built in the exponent bits.
+    A plain function: compiled as the float64 implementation of :func:`_logistic` (one
+    compiled function, where separate ``exp`` and clamp helpers each cost their own
+    compile), and run as Python under ``NUMBA_DISABLE_JIT=1``.
+    """
+    z = -np.float64(x)
+    z = -708.0 if z < -708.0 else (709.0 if z > 709.0 else z)
     n = np.floor(z * _LOG2_E + 0.5)
     r = (z - n * _LN2_HIGH) - n * _LN2_LOW
-    # Taylor series of e**r to degree 13: truncation error below 2**-56 for |r| <= ln2/2.
     p = 1.0 / 6227020800.0
     p = p * r + 1.0 / 479001600.0
     p = p * r + 1.0 / 39916800.0
@@ -86,13 +93,7 @@ def _exp(z):
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    return p * _float64_from_bits((np.int64(n) + 1023) << 52)
-
-
-@numba.njit(**_INLINE)
-def _logistic64(x):
-    """``1 / (1 + e**-x)`` in float64; saturates cleanly to about 1e-308 and 1."""
-    return 1.0 / (1.0 + _exp(-x))
+    return 1.0 / (1.0 + p * _float64_from_bits((np.int64(n) + 1023) << 52))
 
 
 @intrinsic
@@ -118,13 +119,16 @@ if numba.config.DISABLE_JIT:  # pure Python (coverage runs): intrinsics cannot b
         return np.int32(bits).view(np.float32)
 
 
-@numba.njit(**_INLINE)
-def _exp32(z):
-    """``e**z`` in float32 arithmetic (8 lanes a vector), clamped to [-87, 88]."""
-    z = min(max(z, _F32(-87.0)), _F32(88.0))
+def _logistic32(x):
+    """The logistic in float32 arithmetic (8 lanes a vector), ``e**-x`` clamped to [-87, 88].
+
+    As :func:`_logistic64` with float32 constants and a degree-7 polynomial (truncation
+    error below 2**-26 for ``|r| <= ln2/2``).
+    """
+    z = -x
+    z = _F32(-87.0) if z < _F32(-87.0) else (_F32(88.0) if z > _F32(88.0) else z)
     n = np.floor(z * _F32(_LOG2_E) + _F32(0.5))
     r = (z - n * _F32(0.693359375)) - n * _F32(-2.12194440e-4)
-    # Taylor series to degree 7: truncation error below 2**-26 for |r| <= ln2/2.
     p = _F32(1.0 / 5040.0)
     p = p * r + _F32(1.0 / 720.0)
     p = p * r + _F32(1.0 / 120.0)
@@ -133,12 +137,8 @@ def _exp32(z):
     p = p * r + _F32(0.5)
     p = p * r + _F32(1.0)
     p = p * r + _F32(1.0)
-    return p * _float32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
-
-
-@numba.njit(**_INLINE)
-def _logistic32(x):
-    return _F32(1.0) / (_F32(1.0) + _exp32(-x))
+    exp = p * _float32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+    return _F32(1.0) / (_F32(1.0) + exp)
 
 
 def _logistic(x):
@@ -148,14 +148,12 @@ def _logistic(x):
     """
     if isinstance(x, np.float32):
         return _logistic32(x)
-    return _logistic64(np.float64(x))
+    return _logistic64(x)
 
 
 @overload(_logistic, **_INLINE)
 def _logistic_impl(x):
-    if x == types.float32:
-        return lambda x: _logistic32(x)
-    return lambda x: _logistic64(np.float64(x))
+    return _logistic32 if x == types.float32 else _logistic64
 
 
 @numba.njit(**_INLINE)
@@ -166,16 +164,18 @@ def _splitmix64(key, index):
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(**_INLINE)
-def _unit_float64(bits):
-    """53 random bits as a float64 in [0, 1)."""
-    return np.float64(bits >> np.uint64(11)) * _UNIT_53
+def _drawn_float64(uniforms, i, j, key, index, like):
+    """The generator's uniform at `index` as a float64 in [0, 1): its top 53 bits."""
+    return np.float64(_splitmix64(key, index) >> np.uint64(11)) * _UNIT_53
 
 
-@numba.njit(**_INLINE)
-def _unit_float32(bits):
-    """24 random bits as a float32 in [0, 1) (exact: never rounds up to 1)."""
-    return _F32(np.int32(bits >> np.uint64(40))) * _F32(_UNIT_24)
+def _drawn_float32(uniforms, i, j, key, index, like):
+    """The same draw as a float32 in [0, 1): the top 24 bits (exact: never rounds up to 1)."""
+    return _F32(np.int32(_splitmix64(key, index) >> np.uint64(40))) * _F32(_UNIT_24)
+
+
+def _given(uniforms, i, j, key, index, like):
+    return uniforms[i, j]
 
 
 def _uniform(uniforms, i, j, key, index, like):
@@ -184,47 +184,37 @@ def _uniform(uniforms, i, j, key, index, like):
     Compiled code uses the `@overload` below; this body serves ``NUMBA_DISABLE_JIT=1``.
     """
     if uniforms is not None:
-        return uniforms[i, j]
+        return _given(uniforms, i, j, key, index, like)
     if like.dtype == np.float32:
-        return _unit_float32(_splitmix64(key, index))
-    return _unit_float64(_splitmix64(key, index))
+        return _drawn_float32(uniforms, i, j, key, index, like)
+    return _drawn_float64(uniforms, i, j, key, index, like)
 
 
 @overload(_uniform, **_INLINE)
 def _uniform_impl(uniforms, i, j, key, index, like):
-    if isinstance(uniforms, types.NoneType):
-        if like.dtype == types.float32:
-            # float32 compares stay in 8-lane float32 arithmetic.
-            return lambda uniforms, i, j, key, index, like: _unit_float32(_splitmix64(key, index))
-        return lambda uniforms, i, j, key, index, like: _unit_float64(_splitmix64(key, index))
-    return lambda uniforms, i, j, key, index, like: uniforms[i, j]
+    # The implementations are plain functions compiled here: no wrapper to compile.
+    if not isinstance(uniforms, types.NoneType):
+        return _given
+    # float32 compares stay in 8-lane float32 arithmetic.
+    return _drawn_float32 if like.dtype == types.float32 else _drawn_float64
 
 
 @numba.njit(**_JIT)
-def _fill_uniforms_float64(out, key, counter):
+def _fill_uniforms(out, key, counter):
     """Fill `out` with the generator's uniforms from `counter` on; return the new counter.
 
-    These are exactly the values the float64 kernels draw at the same key and counters.
+    These are exactly the values the kernels of `out`'s dtype draw at the same key and
+    counters (float32: the top 24 of the same bits as float64's 53).
     """
     flat = out.reshape(-1)
     key, start = np.uint64(key), np.uint64(counter)
     for k in range(flat.size):
-        flat[k] = _unit_float64(_splitmix64(key, start + np.uint64(k)))
-    return start + np.uint64(flat.size)
-
-
-@numba.njit(**_JIT)
-def _fill_uniforms_float32(out, key, counter):
-    """As :func:`_fill_uniforms_float64` for the float32 kernels: the top 24 of the same bits."""
-    flat = out.reshape(-1)
-    key, start = np.uint64(key), np.uint64(counter)
-    for k in range(flat.size):
-        flat[k] = _unit_float32(_splitmix64(key, start + np.uint64(k)))
+        flat[k] = _uniform(None, 0, 0, key, start + np.uint64(k), flat)
     return start + np.uint64(flat.size)
 
 
 # Stand-alone draws of the kernels' stream, for tests and for anyone who wants the numbers.
-_FILL_UNIFORMS = {"float32": _fill_uniforms_float32, "float64": _fill_uniforms_float64}
+_FILL_UNIFORMS = {"float32": _fill_uniforms, "float64": _fill_uniforms}
 
 
 @numba.njit(**_JIT)
@@ -305,24 +295,26 @@ def _negative_hidden(pre, bias, h0_states, h1_out, d_bias, scale):
         d_bias[j] = total[j] * scale
 
 
-@numba.njit(**_INLINE)
-def _momentum(param, speed, grad, learning_rate, momentum):
-    """speed = momentum · speed + grad; param += learning_rate · speed (1-D arrays)."""
-    for k in range(param.size):
-        s = momentum * speed[k] + grad[k]
-        speed[k] = s
-        param[k] += learning_rate * s
-
-
 @numba.njit(**_JIT)
 def _momentum_all(
     W, W_speed, dW, hidden_bias, hidden_speed, d_hidden, visible_bias, visible_speed,
     d_visible, learning_rate, momentum,
 ):  # fmt: skip
-    """The blog's momentum rule on all three parameters, given as flat (1-D) views."""
-    _momentum(W, W_speed, dW, learning_rate, momentum)
-    _momentum(hidden_bias, hidden_speed, d_hidden, learning_rate, momentum)
-    _momentum(visible_bias, visible_speed, d_visible, learning_rate, momentum)
+    """The blog's momentum rule on all three parameters, given as flat (1-D) views.
+
+    ``speed = momentum · speed + grad; param += learning_rate · speed``. One loop over the
+    three (param, speed, grad) triples: a per-parameter helper would be one more compile.
+    """
+    triples = (
+        (W, W_speed, dW),
+        (hidden_bias, hidden_speed, d_hidden),
+        (visible_bias, visible_speed, d_visible),
+    )
+    for param, speed, grad in triples:
+        for k in range(param.size):
+            s = momentum * speed[k] + grad[k]
+            speed[k] = s
+            param[k] += learning_rate * s
 
 
 def _cd1_into(

@@ -155,46 +155,28 @@ class DensityLimits:
 
 
 @numba.njit(**_JIT)
-def _sample_data(data, uniforms, flags, column_sums, key, counter):
-    """flags = data > uniform, as 0/1 bytes; column_sums = Σ_rows data; return the counter.
+def _sample_states(pre, bias, logistic, width, rows, uniforms, flags, sums, key, counter):
+    """flags = p > uniform as 0/1 bytes, sums = Σ_rows p; return the advanced counter.
 
-    The compare stays in its own loop (numba's sampling loop, one byte stored per value):
-    packing bits in the same loop made LLVM give up vectorising it (1.5–3.6× slower).
+    ``p = logistic(pre + bias)`` if `logistic` (h0 from P1, v1 from P2), else ``p = pre``
+    (v0 from the data; `bias` unused). One kernel for all three states: one compile, where
+    a kernel per state cost ~0.2–0.3 s of cold compile each. The compare stays in its own
+    loop (one byte stored per value): packing bits in the same loop made LLVM give up
+    vectorising it (1.5–3.6× slower).
     """
-    rows, cols = data.shape
     # numba would unify a uint64 with an int64 as float64, corrupting the bits: cast.
     key, counter = np.uint64(key), np.uint64(counter)
-    for j in range(cols):
-        column_sums[j] = 0.0
-    for i in range(rows):
-        base = counter + np.uint64(i * cols)
-        for j in range(cols):
-            value = data[i, j]
-            u = _uniform(uniforms, i, j, key, base + np.uint64(j), column_sums)
-            flags[i, j] = 1 if value > u else 0
-            column_sums[j] += value
-    return counter + np.uint64(rows * cols)
-
-
-@numba.njit(**_JIT)
-def _sample_logistic(pre, bias, width, rows, uniforms, flags, prob_sums, key, counter):
-    """flags = logistic(pre + bias) > uniform (0/1 bytes); prob_sums = Σ_rows probabilities.
-
-    h0 and v1 both: one kernel less to compile (the hidden sums cost ~3 µs and are unused).
-    Returns the advanced counter.
-    """
-    key, counter = np.uint64(key), np.uint64(counter)
     for j in range(width):
-        prob_sums[j] = 0.0
+        sums[j] = 0.0
     # Sums in the data's dtype, as in the numba backend (float32 sums: ~1e-6 relative).
     for i in range(rows):
         base = counter + np.uint64(i * width)
         for j in range(width):
-            p = _logistic(pre[i, j] + bias[j])
-            # `like` only gives the dtype: a 1-D array, as in _sample_data (one compile).
-            u = _uniform(uniforms, i, j, key, base + np.uint64(j), prob_sums)
+            p = _logistic(pre[i, j] + bias[j]) if logistic else pre[i, j]
+            # `like` only gives the dtype: a 1-D array (one specialisation of _uniform).
+            u = _uniform(uniforms, i, j, key, base + np.uint64(j), sums)
             flags[i, j] = 1 if p > u else 0
-            prob_sums[j] += p
+            sums[j] += p
     return counter + np.uint64(rows * width)
 
 
@@ -467,7 +449,10 @@ def _cd1_into(
     h0 = work.h0_states[:rows]
     scale = v0.dtype.type(1.0 / rows)
 
-    counter = _sample_data(v0, u_v0, work.v0_flags, work.visible_sums, key, counter)
+    counter = _sample_states(
+        v0, visible_bias, False, n_visible, rows, u_v0, work.v0_flags, work.visible_sums, key,
+        counter,
+    )  # fmt: skip
     v0_ones = _pack_bits(
         work.v0_flags, work.v0_flag_words, rows, n_visible, work.v0_row_bits, work.v0_column_bits
     )
@@ -480,8 +465,8 @@ def _cd1_into(
         np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
     if not gather_p1:
         np.matmul(work.v0_states[:rows], W, out=pre[:rows, :n_hidden])
-    counter = _sample_logistic(
-        pre, hidden_bias, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
+    counter = _sample_states(
+        pre, hidden_bias, True, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
         np.uint64(counter),
     )  # fmt: skip
     h0_ones = _pack_bits(
@@ -491,8 +476,8 @@ def _cd1_into(
 
     visible_pre = work.visible_pre
     np.matmul(h0, W.T, out=visible_pre[:rows])  # P2: dense
-    counter = _sample_logistic(
-        visible_pre, visible_bias, n_visible, rows, u_v1, work.v1_flags, work.prob_sums, key,
+    counter = _sample_states(
+        visible_pre, visible_bias, True, n_visible, rows, u_v1, work.v1_flags, work.prob_sums, key,
         np.uint64(counter),
     )  # fmt: skip
     d_visible = work.d_visible_bias

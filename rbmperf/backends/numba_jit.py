@@ -10,12 +10,12 @@ Two things make those passes fast enough to leave the step at its floor:
 
 * **A logistic that vectorises.** This llvmlite has no SVML, so ``math.tanh`` or
   ``math.exp`` in a loop stay scalar calls (about 19 ns each; they made the step 1.9× its
-  floor). :func:`_exp` is written out instead: range reduction ``z = n ln 2 + r`` with a
-  two-part ``ln 2``, a degree-13 Taylor polynomial for ``e**r`` on ``|r| ≤ ln2/2``, and the
-  scaling by ``2**n`` built directly in the exponent bits. It is within 3 ulp of the
-  correctly rounded ``exp`` (measured over 2·10⁶ arguments) and LLVM turns the loops into
-  SIMD code. float32 runs use :func:`_exp32` (degree 7, float32 constants, 8 lanes a
-  vector): the logistic is within 1.2 ulp of the float64 formula rounded to float32.
+  floor). ``exp`` is written out instead, inside :func:`_logistic64`: range reduction ``z =
+  n ln 2 + r`` with a two-part ``ln 2``, a degree-13 Taylor polynomial for ``e**r`` on ``|r|
+  ≤ ln2/2``, and the scaling by ``2**n`` built directly in the exponent bits. It is within 3
+  ulp of the correctly rounded ``exp`` (measured over 2·10⁶ arguments) and LLVM turns the
+  loops into SIMD code. float32 runs use :func:`_logistic32` (degree 7, float32 constants, 8
+  lanes a vector): the logistic is within 1.2 ulp of the float64 formula rounded to float32.
 * **Random numbers drawn where they are used.** A counter-based generator (the SplitMix64
   finaliser over a counter, keyed from the numpy Generator passed to
   :meth:`NumbaBackend.run_epoch`) needs no state between values, so each kernel computes

@@ -133,7 +133,7 @@ def report(dtype_name, record, names):
         paths = Counter(record["paths"])
         summary = ", ".join(
             f"{product}: {paths[product, 'binary']}b/{paths[product, 'dense']}d"
-            for product in ("v0 W.T", "v1 W.T", "h0.T v0", "h1_probs.T v1")
+            for product in ("v0 W.T", "h0 W", "v1 W.T", "h0.T v0", "h1_probs.T v1")
         )
         print(f"binary paths (batches): {summary}")
     compile_s = ", ".join(f"{k} {v:.2f} s" for k, v in record["compile"].items())
@@ -183,7 +183,9 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
 
     clock(
         "sample v0",
-        lambda: binary._sample_data(batch, None, work.v0_flags, work.visible_sums, key, 0),
+        lambda: binary._sample_states(
+            batch, vb, False, n_visible, rows, None, work.v0_flags, work.visible_sums, key, 0
+        ),
     )
     clock(
         "pack v0 bits",
@@ -205,8 +207,8 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     binary._gather_rows(work.W_rows, work.v0_row_bits, rows, H, pre, work.indices)
     clock(
         "hidden states",
-        lambda: binary._sample_logistic(
-            pre, hb, H, rows, None, work.h0_flags, work.prob_sums, key, 0
+        lambda: binary._sample_states(
+            pre, hb, True, H, rows, None, work.h0_flags, work.prob_sums, key, 0
         ),
     )
     clock(
@@ -220,9 +222,19 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     vis = work.visible_pre
     clock("P2 dense (BLAS)", lambda: np.matmul(h0, W.T, out=vis[:rows]))
     clock(
+        "W rows for P2",
+        lambda: np.copyto(work.W_hidden_rows[:H, :n_visible], W.T),
+    )
+    clock(
+        "P2 gather",
+        lambda: binary._gather_rows(
+            work.W_hidden_rows, work.h0_row_bits, rows, n_visible, vis, work.indices
+        ),
+    )
+    clock(
         "reconstruction",
-        lambda: binary._sample_logistic(
-            vis, vb, n_visible, rows, None, work.v1_flags, work.prob_sums, key, 0
+        lambda: binary._sample_states(
+            vis, vb, True, n_visible, rows, None, work.v1_flags, work.prob_sums, key, 0
         ),
     )
     clock(
@@ -243,7 +255,15 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     clock(
         "negative hidden",
         lambda: binary._negative_hidden(
-            pre, hb, H, rows, work.h0_states, work.h1_probs, work.d_hidden_bias, scale
+            pre,
+            hb,
+            H,
+            rows,
+            work.h0_states,
+            work.h1_probs,
+            work.d_hidden_bias,
+            scale,
+            work.prob_sums,
         ),
     )
     clock(

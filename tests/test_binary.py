@@ -131,6 +131,7 @@ def test_density_chooses_each_products_path():
         backend.run_epoch(state, X, 100, 0.1, 0.9, np.random.default_rng(1))
         assert backend.paths == {
             ("v0 W.T", v0_path): 2,
+            ("h0 W", "dense"): 2,  # a fresh model's h0 is about half ones
             ("h0.T v0", "binary"): 2,  # popcount at any density by default
             ("v1 W.T", "dense"): 2,
             ("h1_probs.T v1", "dense"): 2,

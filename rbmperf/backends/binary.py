@@ -1,12 +1,13 @@
-"""CD-1 that exploits the binary operands of four of its five matrix products.
+"""CD-1 that exploits the binary operands of its matrix products (all five have one).
 
 Of one CD-1 step's five products (mini-batch of ``B`` rows, ``W`` of shape (H, V))
 
     P1 = v0 Wᵀ,   P2 = h0 W,   P3 = v1 Wᵀ,   P4 = h0ᵀ v0,   P5 = h1_probsᵀ v1,
 
-four have an operand holding only 0 and 1 (the sampled states v0, v1, h0), and on MNIST-like
-data v0 and v1 are only 10–20% ones. A product with a 0/1 operand is a sum of *selected
-rows* of the other operand, and ``h0ᵀ v0`` counts coincidences, so:
+each has an operand holding only 0 and 1 (the sampled states v0, v1, h0), and on MNIST-like
+data v0 and v1 are only 10–20% ones, h0 about 11% once training is under way. A product
+with a 0/1 operand is a sum of *selected rows* of the other operand, and ``h0ᵀ v0`` counts
+coincidences, so:
 
 * **P1, P3 by gather-add.** Row ``i`` of ``v Wᵀ`` is the sum of the rows ``j`` of ``Wᵀ``
   for which ``v[i, j] = 1``. Inside an epoch W lives transposed, (V, H) with rows padded to
@@ -22,7 +23,10 @@ rows* of the other operand, and ``h0ᵀ v0`` counts coincidences, so:
 * **P5 by the same gather, over v1's columns.** ``(v1ᵀ h1_probs)[j]`` is the sum of the rows
   ``i`` of h1_probs for which ``v1[i, j] = 1``; it lands in the (V, H) gradient, and one
   pass then turns each row into ``(P4ᵀ − P5ᵀ) / B``.
-* **P2 stays dense** (BLAS): h0 is about half ones early in training, where a gather loses.
+* **P2 by the same gather, over W's rows.** Row ``i`` of ``h0 W`` is the sum of the rows
+  ``k`` of W for which ``h0[i, k] = 1``. W's (H, V) rows are copied from the epoch's Wᵀ
+  (one numpy transpose, ~190 µs at 784 × 300) by each mini-batch that takes the gather,
+  so it needs a sparser h0 than P1/P3 do; a fresh model's h0 is about half ones (BLAS).
 
 The bits come from the kernels that sample the states: those loops (numba's, vectorised)
 store each comparison of a uniform with a probability as a 0/1 byte, and a packing pass
@@ -127,6 +131,11 @@ class DensityLimits:
         P5 (h1_probsᵀ v1), by the density of v1.
     popcount : float
         P4 (h0ᵀ v0), by the density of v0; its cost does not depend on the density.
+    hidden_gather : float
+        P2 (h0 W), by the density of h0. The gather reads the rows of W in (H, V) layout,
+        a copy of the epoch's Wᵀ made by numpy (~190 µs at 784 × 300) for each mini-batch
+        that takes it, so it pays later than P1/P3: h0 is about half ones for a fresh
+        model (dense), ~11% after one epoch on MNIST-like data (gather).
     """
 
     # Break-even with BLAS on this project's AMD EPYC (AVX2) for uniformly scattered ones:
@@ -136,16 +145,17 @@ class DensityLimits:
     gather: float = 0.25
     column_gather: float = 0.35
     popcount: float = 1.0
+    hidden_gather: float = 0.25
 
     @classmethod
     def always(cls) -> DensityLimits:
         """Every product with a binary operand by its binary kernel, at any density."""
-        return cls(1.0, 1.0, 1.0)
+        return cls(1.0, 1.0, 1.0, 1.0)
 
     @classmethod
     def never(cls) -> DensityLimits:
         """Every product dense (BLAS): the numba backend's products in this layout."""
-        return cls(-1.0, -1.0, -1.0)
+        return cls(-1.0, -1.0, -1.0, -1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,6 +356,10 @@ class BinaryWorkspace:
         # One more row, of zeros, under W_t and h1_probs: the gathers' padding row.
         self.W_rows = _aligned_zeros((n_visible + 1, padded), dtype)
         self.W_t = self.W_rows[:n_visible]
+        # W in the contract's (H, V) layout plus a zero row, for P2's gather: refreshed
+        # from W_t by the mini-batches that take it (rows of 64-byte multiples, aligned).
+        visible_padded = -(-n_visible // _ROW_MULTIPLE) * _ROW_MULTIPLE
+        self.W_hidden_rows = _aligned_zeros((n_hidden + 1, visible_padded), dtype)
         self.W_speed_t = _aligned_zeros((n_visible, padded), dtype)
         self.dW_t = _aligned_zeros((n_visible, padded), dtype)
         self._positive: np.ndarray | None = None
@@ -373,7 +387,7 @@ class BinaryWorkspace:
         self.h0_column_bits = np.zeros((words, padded), dtype=np.uint64)
         # v1's column bits one visible unit a row: P5 is then the same gather as P1 and P3.
         self.v1_columns = np.zeros((n_visible, words), dtype=np.uint64)
-        self.indices = np.zeros(max(n_visible, batch_size) + 8, dtype=np.int64)
+        self.indices = np.zeros(max(n_visible, n_hidden, batch_size) + 8, dtype=np.int64)
         self.counts = np.zeros(n_hidden, dtype=np.int64)
         self.visible_sums = np.zeros(n_visible, dtype=dtype)
         self.prob_sums = np.zeros(max(n_visible, n_hidden), dtype=dtype)
@@ -472,10 +486,17 @@ def _cd1_into(
     h0_ones = _pack_bits(
         work.h0_flags, work.h0_flag_words, rows, n_hidden, work.h0_row_bits, work.h0_column_bits
     )
-    np.copyto(h0, work.h0_flags[:rows, :n_hidden])  # 0/1 floats for BLAS
+    np.copyto(h0, work.h0_flags[:rows, :n_hidden])  # 0/1 floats (negative phase, BLAS)
 
     visible_pre = work.visible_pre
-    np.matmul(h0, W.T, out=visible_pre[:rows])  # P2: dense
+    gather_p2 = h0_ones / (rows * n_hidden) <= limits.hidden_gather
+    if gather_p2:
+        np.copyto(work.W_hidden_rows[:n_hidden, :n_visible], W.T)
+        _gather_rows(
+            work.W_hidden_rows, work.h0_row_bits, rows, n_visible, visible_pre, work.indices
+        )
+    else:
+        np.matmul(h0, W.T, out=visible_pre[:rows])
     counter = _sample_states(
         visible_pre, visible_bias, True, n_visible, rows, u_v1, work.v1_flags, work.prob_sums, key,
         np.uint64(counter),
@@ -518,6 +539,7 @@ def _cd1_into(
     if paths is not None:
         for product, binary in (
             ("v0 W.T", gather_p1),
+            ("h0 W", gather_p2),
             ("v1 W.T", gather_p3),
             ("h0.T v0", popcount),
             ("h1_probs.T v1", column_gather),

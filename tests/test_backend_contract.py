@@ -204,6 +204,21 @@ def test_data_values_and_sampled_states_train_bitwise_alike_on_binary_data(backe
     assert not np.allclose(sampled.W, values.W)
 
 
+def test_train_rbm_passes_sample_data_to_the_backend(backend_name):
+    # _two_epochs starts and samples as train_rbm(seed=0) does: the same model, either way.
+    X = structured_data(230)
+    backend = rbmperf.get_backend(backend_name)
+    for sample_data in (True, False):
+        model = rbmperf.train_rbm(
+            X, 16, backend=backend, epochs=2, batch_size=50, sample_data=sample_data
+        )
+        assert model.info["sample_data"] is sample_data
+        np.testing.assert_array_equal(model.W, _two_epochs(backend, X, sample_data).W)
+    default = rbmperf.train_rbm(X, 16, backend=backend, epochs=2, batch_size=50)
+    assert default.info["sample_data"] is True
+    np.testing.assert_array_equal(default.W, _two_epochs(backend, X, True).W)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_same_seed_gives_bitwise_identical_weights(backend_name, dtype):
     X = structured_data(230)

@@ -10,7 +10,14 @@ from .backends import TrainingState, get_backend
 from .backends.base import Backend
 from .model import RBM
 from .progress import progress_bar
-from .validation import check_data, check_dtype, check_float, check_int, check_momentum
+from .validation import (
+    check_bool,
+    check_data,
+    check_dtype,
+    check_float,
+    check_int,
+    check_momentum,
+)
 
 # Progress bars estimate the reconstruction error on at most this many rows, so that
 # showing progress costs a small fraction of an epoch.
@@ -38,6 +45,7 @@ def train_rbm(
     batch_size: int = 100,
     learning_rate: float = 0.1,
     momentum: float = 0.9,
+    sample_data: bool = True,
     dtype: object = "float64",
     seed: int = 0,
     progress: bool = False,
@@ -63,6 +71,11 @@ def train_rbm(
     learning_rate : float, default 0.1
     momentum : float, default 0.9
         In [0, 1).
+    sample_data : bool, default True
+        Sample the data's visible states in the positive phase (the blog's CD-1). False uses
+        the data values themselves there, as Hinton's practical guide recommends for
+        grey-level data and as scikit-learn's ``BernoulliRBM`` does; for 0/1 data the two
+        are the same. See :mod:`rbmperf.backends.base` for the mathematics.
     dtype : {"float64", "float32"}, default "float64"
         Precision of the parameters and the computation.
     seed : int, default 0
@@ -94,6 +107,7 @@ def train_rbm(
     seed = check_int(seed, "seed", minimum=0)
     learning_rate = check_float(learning_rate, "learning_rate", minimum=0.0)
     momentum = check_momentum(momentum)
+    sample_data = check_bool(sample_data, "sample_data")
     engine = get_backend(backend)
     data = check_data(X, dtype=dtype)
 
@@ -108,7 +122,9 @@ def train_rbm(
     bar = progress_bar(epochs, f"RBM ({engine.name})", enabled=progress)
     for _ in range(epochs):
         began = time.perf_counter()
-        engine.run_epoch(state, data, batch_size, learning_rate, momentum, rng)
+        engine.run_epoch(
+            state, data, batch_size, learning_rate, momentum, rng, sample_data=sample_data
+        )
         epoch_seconds.append(time.perf_counter() - began)
         if bar is not None:
             sample = data[:_PROGRESS_SAMPLE_ROWS]
@@ -124,6 +140,7 @@ def train_rbm(
         "batch_size": batch_size,
         "learning_rate": learning_rate,
         "momentum": momentum,
+        "sample_data": sample_data,
         "dtype": dtype.name,
         "seed": seed,
         "epoch_seconds": epoch_seconds,

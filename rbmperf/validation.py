@@ -43,6 +43,13 @@ def check_int(value: object, name: str, *, minimum: int) -> int:
     return int(value)
 
 
+def check_bool(value: object, name: str) -> bool:
+    """Return `value` as a bool, requiring a bool (or numpy's): not 0, 1 or a string."""
+    if not isinstance(value, bool | np.bool_):
+        raise InputTypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def check_float(value: object, name: str, *, minimum: float | None = None) -> float:
     """Return `value` as a finite float, optionally no smaller than `minimum`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

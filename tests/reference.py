@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def reference_cd1(W, hidden_bias, visible_bias, v0, uniforms):
-    """CD-1 gradient in float64 with the textbook logistic."""
+def reference_cd1(W, hidden_bias, visible_bias, v0, uniforms, *, sample_data=True):
+    """CD-1 gradient in float64 with the textbook logistic.
+
+    With `sample_data` False the data values are the visible states of the positive phase
+    (``u_v0`` is then unused).
+    """
     W = W.astype(np.float64)
     hidden_bias = hidden_bias.astype(np.float64)
     visible_bias = visible_bias.astype(np.float64)
@@ -16,7 +20,7 @@ def reference_cd1(W, hidden_bias, visible_bias, v0, uniforms):
     def sigmoid(x):
         return 1.0 / (1.0 + np.exp(-x))
 
-    v0_states = (v0 > u_v0).astype(np.float64)
+    v0_states = (v0 > u_v0).astype(np.float64) if sample_data else v0
     h0_probs = sigmoid(v0_states @ W.T + hidden_bias)
     h0_states = (h0_probs > u_h0).astype(np.float64)
     v1_probs = sigmoid(h0_states @ W + visible_bias)

@@ -8,7 +8,12 @@ from conftest import structured_data
 from reference import reference_cd1
 
 import rbmperf
-from rbmperf.backends import draw_uniforms
+from rbmperf.backends import TrainingState, draw_uniforms
+from rbmperf.backends.base import momentum_step
+
+# Both settings of the contract's `sample_data`: sampled data states (the blog's CD-1) and
+# the data values themselves as the positive phase's visible states.
+SAMPLE_DATA = pytest.mark.parametrize("sample_data", [True, False], ids=["sampled", "values"])
 
 
 def random_problem(n_visible=40, n_hidden=24, batch=17, dtype=np.float64, seed=3):
@@ -27,14 +32,15 @@ def relative_error(actual, expected):
     return np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-300)
 
 
+@SAMPLE_DATA
 @pytest.mark.parametrize(
     ("dtype", "tolerance"), [(np.float64, 1e-12), (np.float32, 1e-5)], ids=["f64", "f32"]
 )
-def test_cd1_matches_reference(backend_name, dtype, tolerance):
+def test_cd1_matches_reference(backend_name, dtype, tolerance, sample_data):
     backend = rbmperf.get_backend(backend_name)
     problem = random_problem(dtype=dtype)
-    gradient = backend.cd1(*problem)
-    expected = reference_cd1(*problem)
+    gradient = backend.cd1(*problem, sample_data=sample_data)
+    expected = reference_cd1(*problem, sample_data=sample_data)
     for name, actual, wanted in zip(
         ("dW", "d_hidden", "d_visible"), gradient, expected, strict=True
     ):
@@ -62,11 +68,155 @@ def test_cd1_is_pure(backend_name):
         np.testing.assert_array_equal(a, b)
 
 
-def test_cd1_single_row_batch(backend_name):
+@SAMPLE_DATA
+def test_cd1_single_row_batch(backend_name, sample_data):
     backend = rbmperf.get_backend(backend_name)
     problem = random_problem(batch=1)
-    for actual, wanted in zip(backend.cd1(*problem), reference_cd1(*problem), strict=True):
+    gradient = backend.cd1(*problem, sample_data=sample_data)
+    expected = reference_cd1(*problem, sample_data=sample_data)
+    for actual, wanted in zip(gradient, expected, strict=True):
         assert relative_error(actual, wanted) <= 1e-12
+
+
+def test_cd1_with_data_values_differs_from_sampled_states_on_grey_data(backend_name):
+    # random_problem's data are uniform in [0, 1): sampling them changes v0, so the gradient.
+    backend = rbmperf.get_backend(backend_name)
+    problem = random_problem()
+    sampled = backend.cd1(*problem)
+    values = backend.cd1(*problem, sample_data=False)
+    for a, b in zip(sampled, values, strict=True):
+        assert not np.allclose(a, b)
+
+
+def _stream_uniforms(backend, rng, X, batch_size, n_hidden):
+    """`backend`'s mini-batches of `X` and the uniforms its run_epoch draws from `rng` for each.
+
+    The contract fixes the order (u_v0, u_h0, u_v1); each family of backends has its own
+    generator: numpy's Generator (naive, numpy), the counter-based generator keyed from it
+    (numba, binary) or a torch Generator seeded from it (torch, torch-cuda).
+    """
+    n_visible = X.shape[1]
+    batches = list(backend.mini_batches(X, batch_size))
+    shapes = [((len(b), n_visible), (len(b), n_hidden), (len(b), n_visible)) for b in batches]
+    if backend.name in ("numba", "binary"):
+        from rbmperf.backends.numba_jit import _FILL_UNIFORMS
+
+        key = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
+        counter = np.uint64(0)
+        triples = []
+        for triple in shapes:
+            drawn = []
+            for shape in triple:
+                drawn.append(np.empty(shape, dtype=X.dtype))
+                counter = np.uint64(_FILL_UNIFORMS[X.dtype.name](drawn[-1], key, counter))
+            triples.append(tuple(drawn))
+        return batches, triples
+    if backend.name.startswith("torch"):
+        import torch
+
+        generator = torch.Generator(device=backend._torch_device())
+        generator.manual_seed(int(rng.integers(0, 2**63 - 1)))
+        triples = []
+        for v_shape, h_shape, _ in shapes:
+            v_size, h_size = v_shape[0] * v_shape[1], h_shape[0] * h_shape[1]
+            flat = torch.empty(
+                2 * v_size + h_size, dtype=getattr(torch, X.dtype.name), device=generator.device
+            ).uniform_(generator=generator)
+            flat = flat.cpu().numpy()
+            triples.append(
+                (
+                    flat[:v_size].reshape(v_shape),
+                    flat[v_size : v_size + h_size].reshape(h_shape),
+                    flat[v_size + h_size :].reshape(v_shape),
+                )
+            )
+        return batches, triples
+    return batches, [draw_uniforms(rng, v[0], v[1], h[1], X.dtype) for v, h, _ in shapes]
+
+
+@SAMPLE_DATA
+def test_run_epoch_is_the_reference_epoch_on_the_backends_stream(backend_name, sample_data):
+    # Two epochs of 130-row batches and a 50-row tail, each backend against the plain
+    # reference CD-1 fed with the uniforms of the backend's own generator: every backend
+    # computes the contract's epoch, and backends that share a generator agree with each
+    # other. float64: the products' rounding differs by ~1e-16, far from flipping a state.
+    backend = rbmperf.get_backend(backend_name)
+    X = structured_data(310)
+    n_hidden = 20
+    init = rbmperf.initial_rbm(X.shape[1], n_hidden)
+    state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+    expected = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+    for epoch in range(2):
+        backend.run_epoch(
+            state, X, 130, 0.1, 0.9, np.random.default_rng(epoch), sample_data=sample_data
+        )
+        rng = np.random.default_rng(epoch)
+        batches, triples = _stream_uniforms(backend, rng, X, 130, n_hidden)
+        for batch, uniforms in zip(batches, triples, strict=True):
+            gradient = reference_cd1(
+                expected.W,
+                expected.hidden_bias,
+                expected.visible_bias,
+                batch,
+                uniforms,
+                sample_data=sample_data,
+            )
+            momentum_step(expected, gradient, 0.1, 0.9)
+    for name in ("W", "hidden_bias", "visible_bias", "W_speed", "hidden_speed", "visible_speed"):
+        actual, wanted = getattr(state, name), getattr(expected, name)
+        assert relative_error(actual, wanted) <= 1e-12, name
+
+
+def _bitwise_backend(backend_name):
+    """The backend, with the binary one's products forced dense.
+
+    Its gathers (P1, P3 and P5 over 0/1 operands) round differently from the BLAS products
+    that the data values take, so only its dense products are bitwise comparable.
+    """
+    if backend_name == "binary":
+        from rbmperf.backends.binary import BinaryBackend, DensityLimits
+
+        return BinaryBackend(DensityLimits.never())
+    return type(rbmperf.get_backend(backend_name))()
+
+
+def _two_epochs(backend, X, sample_data):
+    """The training state after two epochs (batches of 50) from the initial model."""
+    init = rbmperf.initial_rbm(X.shape[1], 16, dtype=X.dtype)
+    state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+    rng = np.random.default_rng([0, 1])
+    for _ in range(2):
+        backend.run_epoch(state, X, 50, 0.1, 0.9, rng, sample_data=sample_data)
+    return state
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_data_values_and_sampled_states_train_bitwise_alike_on_binary_data(backend_name, dtype):
+    # A 0/1 value compared with a uniform in [0, 1) is itself: the two settings are one.
+    X = (structured_data(230) > 0.5).astype(dtype)
+    backend = _bitwise_backend(backend_name)
+    sampled, values = (_two_epochs(backend, X, sample_data) for sample_data in (True, False))
+    for name in ("W", "hidden_bias", "visible_bias", "W_speed", "hidden_speed", "visible_speed"):
+        np.testing.assert_array_equal(getattr(sampled, name), getattr(values, name), name)
+    # On grey data they differ: structured_data has 10% grey values.
+    grey = structured_data(230).astype(dtype)
+    sampled, values = (_two_epochs(backend, grey, sample_data) for sample_data in (True, False))
+    assert not np.allclose(sampled.W, values.W)
+
+
+def test_train_rbm_passes_sample_data_to_the_backend(backend_name):
+    # _two_epochs starts and samples as train_rbm(seed=0) does: the same model, either way.
+    X = structured_data(230)
+    backend = rbmperf.get_backend(backend_name)
+    for sample_data in (True, False):
+        model = rbmperf.train_rbm(
+            X, 16, backend=backend, epochs=2, batch_size=50, sample_data=sample_data
+        )
+        assert model.info["sample_data"] is sample_data
+        np.testing.assert_array_equal(model.W, _two_epochs(backend, X, sample_data).W)
+    default = rbmperf.train_rbm(X, 16, backend=backend, epochs=2, batch_size=50)
+    assert default.info["sample_data"] is True
+    np.testing.assert_array_equal(default.W, _two_epochs(backend, X, True).W)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -99,3 +99,62 @@ def test_numba_first_prepare_compiles_and_a_second_instance_reuses_it(tmp_path):
     cold, warm = json.loads(done.stdout.splitlines()[-1])
     assert cold > 20 * warm
     assert any(path.suffix == ".nbi" for path in cache.rglob("*"))
+
+
+_NOTHING_COMPILES_AFTER_PREPARE = """
+import json, numba, numpy as np
+import rbmperf
+from rbmperf.backends import binary, numba_jit
+from rbmperf.backends.base import TrainingState
+from rbmperf.backends.binary import BinaryBackend, DensityLimits
+from rbmperf.backends.numba_jit import NumbaBackend
+
+def signatures():
+    return {
+        f"{module.__name__}.{name}": len(kernel.signatures)
+        for module in (numba_jit, binary)
+        for name, kernel in vars(module).items()
+        if isinstance(kernel, numba.core.dispatcher.Dispatcher)
+    }
+
+engines = [NumbaBackend(), BinaryBackend(), BinaryBackend(DensityLimits.always()),
+           BinaryBackend(DensityLimits.never())]
+dtypes = (np.float32, np.float64)
+for dtype in dtypes:
+    for engine in engines[:2]:
+        engine.prepare(dtype)
+prepared = signatures()
+rng = np.random.default_rng(0)
+grey = rng.random((250, 64)) * (rng.random((250, 64)) < 0.3)
+for dtype in dtypes:
+    for X in (grey.astype(dtype), (grey > 0.1).astype(dtype)):
+        for engine in engines:
+            for sample_data in (True, False):
+                init = rbmperf.initial_rbm(64, 20, dtype=dtype)
+                state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+                engine.run_epoch(state, X, 100, 0.1, 0.9, rng, sample_data=sample_data)
+trained = signatures()
+print(json.dumps({name: [prepared[name], trained[name]] for name in prepared}))
+"""
+
+
+def test_prepare_compiles_every_kernel_training_calls_with_either_sample_data():
+    # prepare() must leave nothing to compile inside a timed epoch, whichever way v0 is
+    # taken (sampled or the data values), on every path of the binary backend. In a fresh
+    # process (earlier tests here may have compiled anything): each numba kernel's count of
+    # compiled signatures after prepare equals its count after the epochs.
+    pytest.importorskip("numba")
+    done = subprocess.run(
+        [sys.executable, "-c", _NOTHING_COMPILES_AFTER_PREPARE],
+        env={k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    counts = json.loads(done.stdout.splitlines()[-1])
+    assert counts, "no numba kernels found"
+    grown = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
+    assert not grown, f"compiled during training (after prepare, after the epochs): {grown}"
+    # The step's kernels are there, one signature per dtype (helpers are inlined into them).
+    for kernel in ("numba_jit._hidden_states", "binary._gather_rows", "binary._weight_gradient"):
+        assert counts[f"rbmperf.backends.{kernel}"] == [2, 2], kernel

@@ -138,9 +138,14 @@ def test_density_chooses_each_products_path():
         }
 
 
+@pytest.mark.parametrize("sample_data", [True, False], ids=["sampled", "values"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-def test_kernels_draw_exactly_the_numba_backends_stream(dtype):
-    """One generator step equals the contract path fed with `numba_jit._FILL_UNIFORMS`."""
+def test_kernels_draw_exactly_the_numba_backends_stream(dtype, sample_data):
+    """One generator step equals the contract path fed with `numba_jit._FILL_UNIFORMS`.
+
+    With the data values as v0 no uniform is drawn for it, but the counter skips the same
+    B × V values, so h0's and v1's uniforms are the same either way.
+    """
     W, hidden_bias, visible_bias, v0, _ = random_problem(batch=17, dtype=dtype)
     n_hidden, n_visible = W.shape
     key = np.uint64(987654321)
@@ -155,8 +160,9 @@ def test_kernels_draw_exactly_the_numba_backends_stream(dtype):
         work = BinaryWorkspace(17, n_visible, n_hidden, dtype)
         work.load(W, np.zeros_like(W))
         end = binary._cd1_into(
-            work, hidden_bias, visible_bias, v0, given, key, np.uint64(0), LIMITS["auto"]
-        )
+            work, hidden_bias, visible_bias, v0, given, key, np.uint64(0), LIMITS["auto"],
+            sample_data=sample_data,
+        )  # fmt: skip
         results.append((end, work.weight_gradient(), work.d_hidden_bias, work.d_visible_bias))
     (drawn_end, *drawn), (_, *given) = results
     assert drawn_end == counter == 17 * (2 * n_visible + n_hidden)
@@ -164,8 +170,9 @@ def test_kernels_draw_exactly_the_numba_backends_stream(dtype):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("sample_data", [True, False], ids=["sampled", "values"])
 @pytest.mark.parametrize("path", ["binary", "dense"])
-def test_epoch_equals_a_reference_epoch_on_the_same_stream(path):
+def test_epoch_equals_a_reference_epoch_on_the_same_stream(path, sample_data):
     """Whole epochs, batches of 130 rows (three words of bits) and a 50-row tail (one)."""
     X = structured_data(310)
     n_visible, n_hidden, batch = X.shape[1], 20, 130
@@ -174,7 +181,8 @@ def test_epoch_equals_a_reference_epoch_on_the_same_stream(path):
     expected = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
     backend = BinaryBackend(LIMITS[path])
     for epoch in range(2):
-        backend.run_epoch(state, X, batch, 0.1, 0.9, np.random.default_rng(epoch))
+        rng = np.random.default_rng(epoch)
+        backend.run_epoch(state, X, batch, 0.1, 0.9, rng, sample_data=sample_data)
         key = np.uint64(np.random.default_rng(epoch).integers(0, 2**63, dtype=np.int64))
         counter = np.uint64(0)
         for start in range(0, X.shape[0], batch):
@@ -184,11 +192,62 @@ def test_epoch_equals_a_reference_epoch_on_the_same_stream(path):
                 uniforms.append(np.empty((rows.shape[0], cols)))
                 counter = np.uint64(numba_jit._fill_uniforms(uniforms[-1], key, counter))
             gradient = reference_cd1(
-                expected.W, expected.hidden_bias, expected.visible_bias, rows, uniforms
-            )
+                expected.W, expected.hidden_bias, expected.visible_bias, rows, uniforms,
+                sample_data=sample_data,
+            )  # fmt: skip
             momentum_step(expected, gradient, 0.1, 0.9)
     for name in ("W", "hidden_bias", "visible_bias", "W_speed"):
         actual, wanted = getattr(state, name), getattr(expected, name)
+        assert relative_error(actual, wanted) <= 1e-12, name
+
+
+# The products with a visible operand, v0 or v1.
+PRODUCTS_OF_V = ("v0 W.T", "h0.T v0", "v1 W.T", "h1_probs.T v1")
+
+
+def test_data_values_take_the_dense_products_on_the_data_itself():
+    # With the data values as v0, P1 and P4 have no 0/1 operand: they run BLAS on the data
+    # even where every binary kernel is forced on; v1's products still take their kernels.
+    rng = np.random.default_rng(0)
+    X = rng.random((230, 64)) * (rng.random((230, 64)) < 0.3)  # grey values, 70% zeros
+    init = rbmperf.initial_rbm(64, 16)
+    backend = BinaryBackend(DensityLimits.always())
+    state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+    backend.run_epoch(state, X, 100, 0.1, 0.9, np.random.default_rng(1), sample_data=False)
+    # Only the products with a visible operand: the option changes nothing for the others.
+    taken = {key: count for key, count in backend.paths.items() if key[0] in PRODUCTS_OF_V}
+    assert taken == {
+        ("v0 W.T", "dense"): 3,
+        ("h0.T v0", "dense"): 3,
+        ("v1 W.T", "binary"): 3,
+        ("h1_probs.T v1", "binary"): 3,
+    }
+    # v0's density is the fraction of non-zero data values.
+    assert backend.epoch_densities()["v0"] == np.count_nonzero(X) / X.size
+    # And the epoch is the dense one's (the products of v1 round differently when gathered).
+    dense = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+    BinaryBackend(DensityLimits.never()).run_epoch(
+        dense, X, 100, 0.1, 0.9, np.random.default_rng(1), sample_data=False
+    )
+    assert relative_error(state.W, dense.W) <= 1e-12
+
+
+def test_data_values_and_sampled_states_agree_on_binary_data_on_every_path():
+    # On 0/1 data the two settings are the same mathematics. With the binary kernels forced
+    # on they differ only by rounding (P1 gathers the sampled states, BLAS takes the data
+    # values; P4's popcount and BLAS are both exact on 0/1 operands).
+    X = (structured_data(230) > 0.5).astype(np.float64)
+    init = rbmperf.initial_rbm(64, 16)
+    states = []
+    for sample_data in (True, False):
+        state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+        backend = BinaryBackend(DensityLimits.always())
+        for epoch in range(2):
+            rng = np.random.default_rng(epoch)
+            backend.run_epoch(state, X, 50, 0.1, 0.9, rng, sample_data=sample_data)
+        states.append(state)
+    for name in ("W", "hidden_bias", "visible_bias"):
+        actual, wanted = getattr(states[1], name), getattr(states[0], name)
         assert relative_error(actual, wanted) <= 1e-12, name
 
 

@@ -18,9 +18,10 @@ def _state(n_visible, n_hidden, dtype):
     return TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
 
 
+@pytest.mark.parametrize("sample_data", [True, False], ids=["sampled", "values"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(("n_samples", "batch_size"), [(230, 50), (200, 200), (101, 25)])
-def test_fast_epoch_is_bitwise_the_plain_epoch(dtype, n_samples, batch_size):
+def test_fast_epoch_is_bitwise_the_plain_epoch(dtype, n_samples, batch_size, sample_data):
     # The plain epoch (Backend.run_epoch: draw_uniforms, cd1, momentum_step) defines the
     # arithmetic; the fast one reuses buffers and chunks the momentum pass but must consume
     # the Generator identically and round identically.
@@ -29,8 +30,10 @@ def test_fast_epoch_is_bitwise_the_plain_epoch(dtype, n_samples, batch_size):
     fast, plain = _state(X.shape[1], n_hidden, dtype), _state(X.shape[1], n_hidden, dtype)
     backend = NumpyBackend()
     for epoch in range(2):
-        backend.run_epoch(fast, X, batch_size, 0.1, 0.9, np.random.default_rng(epoch))
-        Backend.run_epoch(backend, plain, X, batch_size, 0.1, 0.9, np.random.default_rng(epoch))
+        settings = (batch_size, 0.1, 0.9, np.random.default_rng(epoch))
+        backend.run_epoch(fast, X, *settings, sample_data=sample_data)
+        settings = (batch_size, 0.1, 0.9, np.random.default_rng(epoch))
+        Backend.run_epoch(backend, plain, X, *settings, sample_data=sample_data)
     for name in ("W", "hidden_bias", "visible_bias", "W_speed", "hidden_speed", "visible_speed"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(plain, name), err_msg=name)
 

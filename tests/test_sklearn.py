@@ -69,11 +69,20 @@ def test_bernoulli_rbm_fails_the_invariance_check_that_rbm_transformer_passes():
 
 def test_fit_trains_exactly_like_train_rbm(backend_name):
     # 300 × 64 float64 is one chunk, so every backend sees the same calls as train_rbm.
+    # The transformer's defaults: the data values in the positive phase, momentum 0.7.
     X = structured_data(300)
     model = RBMTransformer(16, n_iter=4, batch_size=50, backend=backend_name, random_state=3)
     model.fit(X)
     reference = rbmperf.train_rbm(
-        X, 16, backend=backend_name, epochs=4, batch_size=50, seed=3, learning_rate=0.1
+        X,
+        16,
+        backend=backend_name,
+        epochs=4,
+        batch_size=50,
+        seed=3,
+        learning_rate=0.1,
+        momentum=0.7,
+        sample_data=False,
     )
     np.testing.assert_array_equal(model.components_, reference.W)
     np.testing.assert_array_equal(model.intercept_hidden_, reference.hidden_bias)
@@ -81,12 +90,34 @@ def test_fit_trains_exactly_like_train_rbm(backend_name):
     np.testing.assert_array_equal(model.transform(X), reference.transform(X))
 
 
+def test_sampled_data_states_train_exactly_like_train_rbms_defaults(backend_name):
+    # sample_data=True and momentum=0.9: rbmperf's (and the blog's) CD-1, train_rbm's
+    # defaults. On this grey data that is a different model from the transformer's default.
+    X = structured_data(300)
+    settings = dict(n_iter=4, batch_size=50, backend=backend_name, random_state=3)
+    model = RBMTransformer(16, momentum=0.9, sample_data=True, **settings).fit(X)
+    reference = rbmperf.train_rbm(X, 16, backend=backend_name, epochs=4, batch_size=50, seed=3)
+    np.testing.assert_array_equal(model.components_, reference.W)
+    np.testing.assert_array_equal(model.intercept_visible_, reference.visible_bias)
+    values = RBMTransformer(16, momentum=0.9, **settings).fit(X)
+    assert not np.allclose(values.components_, model.components_)
+
+
+def test_sample_data_defaults_to_the_data_values_and_is_a_parameter():
+    model = RBMTransformer()
+    assert model.get_params()["sample_data"] is False
+    assert model.get_params()["momentum"] == 0.7
+    assert clone(model.set_params(sample_data=True)).sample_data is True
+
+
 def test_chunked_numpy_fit_trains_exactly_like_train_rbm(monkeypatch):
     # numpy's backend draws its uniforms batch by batch, so chunking changes nothing at all.
     monkeypatch.setattr(sklearn_input, "CHUNK_BYTES", 64 * 8 * 40)  # 40-row chunks
     X = structured_data(330)
     model = RBMTransformer(16, n_iter=3, batch_size=20, random_state=1).fit(X)
-    reference = rbmperf.train_rbm(X, 16, epochs=3, batch_size=20, seed=1)
+    reference = rbmperf.train_rbm(
+        X, 16, epochs=3, batch_size=20, seed=1, momentum=0.7, sample_data=False
+    )
     np.testing.assert_array_equal(model.components_, reference.W)
 
 
@@ -352,6 +383,12 @@ def test_bad_input_raises_scikit_learn_style_errors():
         RBMTransformer(0).fit(X)
     with pytest.raises(ValueError, match=r"momentum == 1\.0, must be < 1"):
         RBMTransformer(momentum=1.0).fit(X)
+    for not_a_bool in (0, "False", None):
+        with pytest.raises(
+            TypeError, match=r"sample_data must be an instance of \{bool, .*\}, not "
+        ):
+            RBMTransformer(sample_data=not_a_bool).fit(X)
+    RBMTransformer(4, n_iter=1, sample_data=np.bool_(True)).fit(X)  # numpy's bool is a bool
     classifier = DBNClassifier((4,), pretrain_epochs=1, softmax_epochs=1, finetune_epochs=1)
     with pytest.raises(NotFittedError):
         classifier.predict(X)
@@ -401,7 +438,7 @@ def test_pipeline_grid_search_in_two_processes_and_cross_validation():
     assert search.best_estimator_.named_steps["rbm"].components_.shape[1] == 64
     scores = cross_val_score(clone(pipeline), X, y, cv=3)
     # Logistic regression on 32 RBM features of 400 digits, 200 test rows a fold: well above
-    # chance (0.1). This seeded run scores 0.745-0.89.
+    # chance (0.1). This seeded run scores 0.76-0.87.
     assert scores.min() > 0.6
 
 
@@ -410,6 +447,8 @@ def test_dbn_classifier_is_a_thin_wrapper_over_dbn():
     settings = dict(pretrain_epochs=3, softmax_epochs=5, finetune_epochs=5)
     ours = DBNClassifier((20,), random_state=4, **settings).fit(X, y)
     reference = rbmperf.DBN((20,), seed=4, **settings).fit(X, y)
+    # Its pre-training keeps the contract's CD-1 (sampled data states), unlike RBMTransformer.
+    assert [rbm.info["sample_data"] for rbm in ours.dbn_.rbms] == [True]
     np.testing.assert_array_equal(ours.predict_proba(X), reference.predict_proba(X))
     np.testing.assert_array_equal(ours.predict(X), reference.predict(X))
 

@@ -156,8 +156,9 @@ def test_device_path_cd1_matches_reference(dtype, tolerance):
 
 
 @needs_torch
+@pytest.mark.parametrize("sample_data", [True, False], ids=["sampled", "values"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_device_path_gives_the_cpu_backends_weights(dtype):
+def test_device_path_gives_the_cpu_backends_weights(dtype, sample_data):
     # Same generator, same seed, same operations: the state copied to a device and back
     # and the batch fed through the step's input buffer change nothing.
     X = structured_data(230).astype(dtype)
@@ -165,8 +166,8 @@ def test_device_path_gives_the_cpu_backends_weights(dtype):
     device, cpu = device_path_backend(), rbmperf.get_backend("torch")
     rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
     for _ in range(2):
-        device.run_epoch(on_device, X, 50, 0.1, 0.9, rng_a)
-        cpu.run_epoch(on_cpu, X, 50, 0.1, 0.9, rng_b)
+        device.run_epoch(on_device, X, 50, 0.1, 0.9, rng_a, sample_data=sample_data)
+        cpu.run_epoch(on_cpu, X, 50, 0.1, 0.9, rng_b, sample_data=sample_data)
     for name in ("W", "hidden_bias", "visible_bias", "W_speed", "hidden_speed"):
         np.testing.assert_array_equal(getattr(on_device, name), getattr(on_cpu, name))
 
@@ -243,3 +244,23 @@ def test_cuda_epoch_is_captured_reproducible_and_never_synchronises():
     assert len(backend.graph_status) == 2  # the full batches and the 50-row tail
     np.testing.assert_array_equal(states[0].W, states[1].W)
     assert np.isfinite(states[0].W).all() and not np.array_equal(states[0].W, fresh_state().W)
+
+
+@needs_cuda
+def test_cuda_graphs_are_captured_per_sample_data_setting():
+    # A graph replays what it captured: the data values' step must not replay the sampled
+    # step's graph. One backend runs both settings; each equals a fresh backend's run.
+    X = structured_data(300).astype(np.float32)
+    shared = tb.TorchCudaBackend()
+    results = {}
+    for sample_data in (True, False):
+        state, fresh = fresh_state(dtype="float32"), fresh_state(dtype="float32")
+        shared.run_epoch(state, X, 100, 0.1, 0.9, np.random.default_rng(2), sample_data=sample_data)
+        tb.TorchCudaBackend().run_epoch(
+            fresh, X, 100, 0.1, 0.9, np.random.default_rng(2), sample_data=sample_data
+        )
+        np.testing.assert_array_equal(state.W, fresh.W)
+        results[sample_data] = state.W
+    assert len(shared.graph_status) == 2
+    assert set(shared.graph_status.values()) == {"captured"}
+    assert not np.array_equal(results[True], results[False])

@@ -59,12 +59,25 @@ def test_non_numeric():
         ({"dtype": "banana"}, ValueError, "dtype must be one of"),
         ({"momentum": 1.0}, ValueError, "momentum must be < 1"),
         ({"learning_rate": float("nan")}, ValueError, "learning_rate must be finite"),
+        ({"sample_data": 0}, TypeError, "sample_data must be True or False; got int 0"),
+        ({"sample_data": "no"}, TypeError, "sample_data must be True or False; got str 'no'"),
+        ({"sample_data": None}, TypeError, "sample_data must be True or False; got NoneType"),
     ],
 )
 def test_bad_settings(kwargs, error, message):
     arguments = {"n_hidden": 3, **kwargs}
     with pytest.raises(error, match=message):
         rbmperf.train_rbm(GOOD, **arguments)
+
+
+def test_sample_data_errors_are_rbmperfs_input_type_error():
+    from rbmperf.errors import InputTypeError
+
+    with pytest.raises(InputTypeError, match="sample_data"):
+        rbmperf.train_rbm(GOOD, 3, sample_data=1)
+    # numpy's bool is a bool.
+    model = rbmperf.train_rbm(GOOD, 3, epochs=1, sample_data=np.bool_(False))
+    assert model.info["sample_data"] is False
 
 
 def test_unknown_backend_lists_available_ones():

@@ -11,6 +11,19 @@ and uniforms ``(u_v0, u_h0, u_v1)`` shaped ``(B, V)``, ``(B, H)``, ``(B, V)``:
 5. ``dW = (h0ᵀ v0 − h1_probsᵀ v1) / B``, ``d_hidden_bias = mean(h0 − h1_probs)``,
    ``d_visible_bias = mean(v0_probs − v1_probs)`` (means over the batch).
 
+That is the blog's CD-1, the default (``sample_data=True``). With ``sample_data=False``
+step 1 is ``v0 = v0_probs``: the data values themselves are the visible states of the
+positive phase (in steps 2 and 5), as Hinton's "A practical guide to training restricted
+Boltzmann machines" (UTML TR 2010-003, sections 3.2–3.4) recommends for the visible
+units, and as scikit-learn's ``BernoulliRBM`` does. For grey-level data, sampling throws
+information away. For 0/1 data the two are the same (a 0/1 value compared with a uniform
+in [0, 1) is itself), and a backend gives bitwise the same result either way as long as it
+computes each product the same way (the binary backend's gathers round differently from
+the BLAS products it runs on data values; with its dense products it too is bitwise the
+same). The uniforms ``u_v0`` are drawn all the same, and simply not used: the random
+stream for ``h0`` and ``v1`` does not depend on the option, so backends that share a
+stream still share it.
+
 The optimiser is the blog's momentum rule, applied to each parameter after every
 mini-batch: ``speed = momentum * speed + gradient; param += learning_rate * speed``.
 
@@ -267,6 +280,8 @@ class Backend(ABC):
         visible_bias: np.ndarray,
         v0: np.ndarray,
         uniforms: Uniforms,
+        *,
+        sample_data: bool = True,
     ) -> Gradient:
         """Return the CD-1 gradient ``(dW, d_hidden_bias, d_visible_bias)``.
 
@@ -283,6 +298,10 @@ class Backend(ABC):
             Shaped ``(B, n_visible)``, ``(B, n_hidden)``, ``(B, n_visible)``: for sampling
             the data states, the hidden states and the reconstruction states. A unit is on
             where its probability is greater than its uniform.
+        sample_data : bool, default True
+            Sample the data states (``v0 > u_v0``, the blog's CD-1). False uses the data
+            values themselves as the visible states of the positive phase; the first
+            uniforms are then not used (see the module docstring).
 
         Returns
         -------
@@ -303,13 +322,24 @@ class Backend(ABC):
         learning_rate: float,
         momentum: float,
         rng: np.random.Generator,
+        *,
+        sample_data: bool = True,
     ) -> None:
         """Run one epoch of momentum mini-batch gradient descent, updating `state` in place.
 
-        `X` is trusted: validated, C-contiguous and of the parameters' dtype.
+        `X` is trusted: validated, C-contiguous and of the parameters' dtype. `sample_data`
+        is :meth:`cd1`'s: False takes the data values as the positive phase's visible
+        states. The random stream is consumed the same way whichever it is.
         """
         n_hidden, n_visible = state.W.shape
         for batch in self.mini_batches(X, batch_size):
             uniforms = draw_uniforms(rng, batch.shape[0], n_visible, n_hidden, X.dtype)
-            gradient = self.cd1(state.W, state.hidden_bias, state.visible_bias, batch, uniforms)
+            gradient = self.cd1(
+                state.W,
+                state.hidden_bias,
+                state.visible_bias,
+                batch,
+                uniforms,
+                sample_data=sample_data,
+            )
             momentum_step(state, gradient, learning_rate, momentum)

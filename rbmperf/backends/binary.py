@@ -39,7 +39,8 @@ bound. Each product compares the density of ones of its binary operand, counted 
 packing the bits of that mini-batch, with a limit (:class:`DensityLimits`) and above it
 runs the BLAS product on the 0/1 states expanded from the bytes. P4's popcount costs the
 same at any density and is always used by default. :meth:`DensityLimits.always` and
-:meth:`DensityLimits.never` force one path (the tests run both).
+:meth:`DensityLimits.never` force one path (the tests run both). With ``sample_data=False``
+v0 is the data's values, not 0/1 states: P1 and P4 then run BLAS on the data itself.
 
 **Same mathematics as** :mod:`rbmperf.backends.numba_jit`: its vectorised logistic and its
 counter-based generator (same key from the numpy Generator, same counters in the same
@@ -446,6 +447,7 @@ def _cd1_into(
     limits: DensityLimits,
     paths: Counter | None = None,
     ones: list[int] | None = None,
+    sample_data: bool = True,
 ) -> np.uint64:
     """One CD-1 gradient of the weights in ``work.W_t`` into ``work.dW_t`` and the biases.
 
@@ -453,6 +455,9 @@ def _cd1_into(
     the generator's advanced counter. Counts each product's path in `paths` if given, and
     adds the numbers of ones of v0, h0 and v1 (counted while packing their bits anyway) to
     ``ones[0]``, ``ones[1]``, ``ones[2]`` if given.
+
+    With `sample_data` False the data values are v0: not 0/1, so P1 and P4 run dense on the
+    data itself (and count as dense in `paths`), and v0's "ones" are its non-zero values.
     """
     rows, n_visible = v0.shape
     n_hidden = work.n_hidden
@@ -463,22 +468,33 @@ def _cd1_into(
     h0 = work.h0_states[:rows]
     scale = v0.dtype.type(1.0 / rows)
 
-    counter = _sample_states(
-        v0, visible_bias, False, n_visible, rows, u_v0, work.v0_flags, work.visible_sums, key,
-        counter,
-    )  # fmt: skip
-    v0_ones = _pack_bits(
-        work.v0_flags, work.v0_flag_words, rows, n_visible, work.v0_row_bits, work.v0_column_bits
-    )
-    v0_density = v0_ones / size
-    gather_p1 = v0_density <= limits.gather
-    popcount = v0_density <= limits.popcount
+    if sample_data:
+        counter = _sample_states(
+            v0, visible_bias, False, n_visible, rows, u_v0, work.v0_flags, work.visible_sums,
+            key, counter,
+        )  # fmt: skip
+        v0_ones = _pack_bits(
+            work.v0_flags, work.v0_flag_words, rows, n_visible, work.v0_row_bits,
+            work.v0_column_bits,
+        )  # fmt: skip
+        v0_density = v0_ones / size
+        gather_p1 = v0_density <= limits.gather
+        popcount = v0_density <= limits.popcount
+        v0_dense = work.v0_states[:rows]
+    else:
+        # No kernel: the counter-based stream skips v0's uniforms as _sample_states would
+        # have drawn them, so h0's and v1's are the numba backend's.
+        np.sum(v0, axis=0, out=work.visible_sums)
+        counter = np.uint64(counter) + np.uint64(size)
+        v0_ones = int(np.count_nonzero(v0))
+        gather_p1 = popcount = False
+        v0_dense = v0
     if gather_p1:
         _gather_rows(work.W_rows, work.v0_row_bits, rows, n_hidden, pre, work.indices)
-    if not gather_p1 or not popcount:
+    if sample_data and (not gather_p1 or not popcount):
         np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
     if not gather_p1:
-        np.matmul(work.v0_states[:rows], W, out=pre[:rows, :n_hidden])
+        np.matmul(v0_dense, W, out=pre[:rows, :n_hidden])
     counter = _sample_states(
         pre, hidden_bias, True, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
         np.uint64(counter),
@@ -532,7 +548,7 @@ def _cd1_into(
         _weight_gradient(work.v0_column_bits, work.h0_column_bits, dW_t, rows, scale, work.counts)
     else:  # P4 dense: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy (rare: no kernel to compile)
         positive = work.positive[:, :n_hidden]
-        np.matmul(work.v0_states[:rows].T, h0, out=positive)
+        np.matmul(v0_dense.T, h0, out=positive)
         negative = dW_t[:, :n_hidden]
         np.subtract(positive, negative, out=negative)
         negative *= scale
@@ -586,9 +602,10 @@ class BinaryBackend(Backend):
 
         ``{"v0": …, "h0": …, "v1": …}``: ones counted while the bits of each mini-batch's
         sampled states are packed (the kernels count them anyway), divided by the epoch's
-        units (rows × V for v0 and v1, rows × H for h0). None before this thread's first
-        epoch. The timing code reads it after a timed epoch (``rbmperf bench`` records
-        it with the point); each thread sees only its own epochs.
+        units (rows × V for v0 and v1, rows × H for h0); in an epoch with
+        ``sample_data=False`` v0's "ones" are the data's non-zero values. None before this
+        thread's first epoch. The timing code reads it after a timed epoch (``rbmperf
+        bench`` records it with the point); each thread sees only its own epochs.
         """
         return self._last_densities
 
@@ -623,6 +640,8 @@ class BinaryBackend(Backend):
         visible_bias: np.ndarray,
         v0: np.ndarray,
         uniforms: Uniforms,
+        *,
+        sample_data: bool = True,
     ) -> Gradient:
         dtype = W.dtype
         work = BinaryWorkspace(v0.shape[0], W.shape[1], W.shape[0], dtype)
@@ -637,6 +656,7 @@ class BinaryBackend(Backend):
             np.uint64(0),
             self.limits,
             self.paths,
+            sample_data=sample_data,
         )
         return work.weight_gradient(), work.d_hidden_bias, work.d_visible_bias
 
@@ -648,6 +668,8 @@ class BinaryBackend(Backend):
         learning_rate: float,
         momentum: float,
         rng: np.random.Generator,
+        *,
+        sample_data: bool = True,
     ) -> None:
         n_hidden, n_visible = state.W.shape
         rows_max = min(batch_size, X.shape[0])
@@ -664,7 +686,7 @@ class BinaryBackend(Backend):
         for batch in slice_batches(X, batch_size):
             counter = _cd1_into(
                 work, state.hidden_bias, state.visible_bias, batch, None, key, counter,
-                self.limits, self.paths, ones,
+                self.limits, self.paths, ones, sample_data,
             )  # fmt: skip
             _momentum_all(
                 *flat,

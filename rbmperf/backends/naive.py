@@ -71,10 +71,12 @@ class NaiveBackend(Backend):
         visible_bias: np.ndarray,
         v0: np.ndarray,
         uniforms: Uniforms,
+        *,
+        sample_data: bool = True,
     ) -> Gradient:
         n_cases = v0.shape[0]
         vis_prob_0 = v0
-        vis_states_0 = sample_bernoulli(vis_prob_0, uniforms[0])
+        vis_states_0 = sample_bernoulli(vis_prob_0, uniforms[0]) if sample_data else vis_prob_0
         hid_prob_0 = logistic(vis_states_0 @ W.T + hidden_bias)
         hid_states_0 = sample_bernoulli(hid_prob_0, uniforms[1])
         vis_prob_n = logistic(hid_states_0 @ W + visible_bias)

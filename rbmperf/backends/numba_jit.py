@@ -25,6 +25,10 @@ Two things make those passes fast enough to leave the step at its floor:
 
 :meth:`NumbaBackend.cd1` runs the very same kernels with the caller's uniforms instead of
 the generator (the kernels are specialised on ``uniforms=None`` at compile time).
+
+With ``sample_data=False`` (the data values as the positive phase's visible states) numpy
+copies and sums the mini-batch in place of :func:`_sample_data`: no kernel more to
+compile, and the counter skips the uniforms that kernel would have drawn.
 """
 
 from __future__ import annotations
@@ -326,10 +330,12 @@ def _cd1_into(
     uniforms: Uniforms | None,
     key: np.uint64,
     counter: np.uint64,
+    sample_data: bool = True,
 ) -> np.uint64:
     """One CD-1 gradient into the workspace; uniforms from `uniforms` or the generator.
 
-    Returns the generator's advanced counter (unchanged when `uniforms` is given).
+    Returns the generator's advanced counter. With `sample_data` False the data values are
+    the positive phase's visible states.
     """
     rows = v0.shape[0]
     u_v0, u_h0, u_v1 = uniforms if uniforms is not None else (None, None, None)
@@ -341,7 +347,14 @@ def _cd1_into(
     visible_pre = work.visible_pre[:rows]
     scale = W.dtype.type(1.0 / rows)
 
-    counter = np.uint64(_sample_data(v0, u_v0, v0_states, work.visible_sums, key, counter))
+    if sample_data:
+        counter = np.uint64(_sample_data(v0, u_v0, v0_states, work.visible_sums, key, counter))
+    else:
+        # numpy, not a kernel: nothing more to compile. The stream is counter-based, so
+        # skipping v0's uniforms and advancing past them leaves h0's and v1's in place.
+        np.copyto(v0_states, v0)
+        np.sum(v0, axis=0, out=work.visible_sums)
+        counter = np.uint64(counter) + np.uint64(v0.size)
     np.matmul(v0_states, W.T, out=hidden_pre)
     counter = np.uint64(_hidden_states(hidden_pre, hidden_bias, u_h0, h0_states, key, counter))
     np.matmul(h0_states, W, out=visible_pre)
@@ -398,6 +411,8 @@ class NumbaBackend(Backend):
         visible_bias: np.ndarray,
         v0: np.ndarray,
         uniforms: Uniforms,
+        *,
+        sample_data: bool = True,
     ) -> Gradient:
         work = Workspace(v0.shape[0], W.shape[1], W.shape[0], W.dtype)
         dtype = W.dtype
@@ -410,6 +425,7 @@ class NumbaBackend(Backend):
             tuple(np.ascontiguousarray(u, dtype=dtype) for u in uniforms),
             np.uint64(0),
             np.uint64(0),
+            sample_data,
         )
         return work.dW, work.d_hidden_bias, work.d_visible_bias
 
@@ -421,6 +437,8 @@ class NumbaBackend(Backend):
         learning_rate: float,
         momentum: float,
         rng: np.random.Generator,
+        *,
+        sample_data: bool = True,
     ) -> None:
         n_hidden, n_visible = state.W.shape
         rows_max = min(batch_size, X.shape[0])
@@ -433,8 +451,9 @@ class NumbaBackend(Backend):
         flat = [a.reshape(-1) for a in (state.W, state.W_speed, work.dW)]
         for batch in slice_batches(X, batch_size):
             counter = _cd1_into(
-                work, state.W, state.hidden_bias, state.visible_bias, batch, None, key, counter
-            )
+                work, state.W, state.hidden_bias, state.visible_bias, batch, None, key, counter,
+                sample_data,
+            )  # fmt: skip
             _momentum_all(
                 *flat,
                 state.hidden_bias, state.hidden_speed, work.d_hidden_bias,

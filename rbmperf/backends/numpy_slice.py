@@ -17,8 +17,12 @@ def _cd1_into(
     visible_bias: np.ndarray,
     v0: np.ndarray,
     uniforms: Uniforms,
+    sample_data: bool = True,
 ) -> None:
-    """Compute the CD-1 gradient into the workspace's ``dW`` and bias-gradient buffers."""
+    """Compute the CD-1 gradient into the workspace's ``dW`` and bias-gradient buffers.
+
+    With `sample_data` False the data values are the positive phase's visible states.
+    """
     rows = v0.shape[0]
     u_v0, u_h0, u_v1 = uniforms
     v0_states = work.right[:rows]
@@ -28,7 +32,11 @@ def _cd1_into(
     hidden_pre = work.hidden_pre[:rows]
     v1_probs = work.visible_pre[:rows]
 
-    np.greater(v0, u_v0, out=v0_states)
+    if sample_data:
+        np.greater(v0, u_v0, out=v0_states)
+    else:
+        # Into the stacked buffer all the same: the fused product needs [v0 ; v1] together.
+        np.copyto(v0_states, v0)
     np.matmul(v0_states, W.T, out=hidden_pre)
     hidden_pre += hidden_bias
     logistic(hidden_pre, out=hidden_pre)
@@ -94,9 +102,11 @@ class NumpyBackend(Backend):
         visible_bias: np.ndarray,
         v0: np.ndarray,
         uniforms: Uniforms,
+        *,
+        sample_data: bool = True,
     ) -> Gradient:
         work = Workspace(v0.shape[0], W.shape[1], W.shape[0], W.dtype)
-        _cd1_into(work, W, hidden_bias, visible_bias, v0, uniforms)
+        _cd1_into(work, W, hidden_bias, visible_bias, v0, uniforms, sample_data)
         return work.dW, work.d_hidden_bias, work.d_visible_bias
 
     def run_epoch(
@@ -107,6 +117,8 @@ class NumpyBackend(Backend):
         learning_rate: float,
         momentum: float,
         rng: np.random.Generator,
+        *,
+        sample_data: bool = True,
     ) -> None:
         n_hidden, n_visible = state.W.shape
         rows_max = min(batch_size, X.shape[0])
@@ -114,9 +126,12 @@ class NumpyBackend(Backend):
         weight_chunks = _chunks(state.W, state.W_speed, work.dW)
         for batch in slice_batches(X, batch_size):
             uniforms = work.uniforms(batch.shape[0])
+            # All three are drawn whether or not u_v0 is used: the same stream either way.
             for buffer in uniforms:
                 rng.random(out=buffer, dtype=X.dtype)
-            _cd1_into(work, state.W, state.hidden_bias, state.visible_bias, batch, uniforms)
+            _cd1_into(
+                work, state.W, state.hidden_bias, state.visible_bias, batch, uniforms, sample_data
+            )
             for param, speed, grad in weight_chunks:
                 _momentum_into(param, speed, grad, learning_rate, momentum)
             _momentum_into(

@@ -170,15 +170,20 @@ def sample_chain(
     hidden_bias: torch.Tensor,
     visible_bias: torch.Tensor,
     batch: torch.Tensor,
+    sample_data: bool = True,
 ) -> None:
     """The sampling half of CD-1 on `batch`, with the uniforms already in `buffers`.
 
-    Leaves ``right = [v0 ; v1]``, ``left = [h0 ; −h1_probs]`` and ``v1_probs`` filled.
+    Leaves ``right = [v0 ; v1]``, ``left = [h0 ; −h1_probs]`` and ``v1_probs`` filled. With
+    `sample_data` False v0 is `batch` itself (``u_v0`` drawn but unused).
     """
     import torch
 
     b = buffers
-    torch.gt(batch, b.u_v0, out=b.v0)
+    if sample_data:
+        torch.gt(batch, b.u_v0, out=b.v0)
+    else:
+        b.v0.copy_(batch)
     torch.addmm(hidden_bias, b.v0, W.t(), out=b.hidden_pre)
     torch.sigmoid(b.hidden_pre, out=b.hidden_pre)
     torch.gt(b.hidden_pre, b.u_h0, out=b.h0)
@@ -303,10 +308,14 @@ class TorchBackend(Backend):
 
         return torch.from_numpy(X)
 
-    def _run_steps(self, steps: list[tuple[StepBuffers, torch.Tensor]], params, lr, m) -> None:
+    def _run_steps(
+        self, steps: list[tuple[StepBuffers, torch.Tensor]], params, lr, m, sample_data
+    ) -> None:
         for buffers, batch in steps:
             buffers.uniforms.uniform_(generator=self._generator)
-            sample_chain(buffers, params.W, params.hidden_bias, params.visible_bias, batch)
+            sample_chain(
+                buffers, params.W, params.hidden_bias, params.visible_bias, batch, sample_data
+            )
             momentum_update(buffers, params, batch, lr, m)
 
     # --- the contract -----------------------------------------------------------------------
@@ -343,6 +352,8 @@ class TorchBackend(Backend):
         visible_bias: np.ndarray,
         v0: np.ndarray,
         uniforms: Uniforms,
+        *,
+        sample_data: bool = True,
     ) -> Gradient:
         import torch
 
@@ -361,7 +372,7 @@ class TorchBackend(Backend):
             W_t, hidden_t, visible_t, batch = (
                 put(a) for a in (W, hidden_bias, visible_bias, v0.astype(W.dtype, copy=False))
             )
-            sample_chain(buffers, W_t, hidden_t, visible_t, batch)
+            sample_chain(buffers, W_t, hidden_t, visible_t, batch, sample_data)
             scale = 1.0 / rows
             dW = torch.mm(buffers.left.t(), buffers.right).mul_(scale)
             d_hidden = buffers.left.sum(0).mul_(scale)
@@ -376,6 +387,8 @@ class TorchBackend(Backend):
         learning_rate: float,
         momentum: float,
         rng: np.random.Generator,
+        *,
+        sample_data: bool = True,
     ) -> None:
         import torch
 
@@ -393,7 +406,7 @@ class TorchBackend(Backend):
                 rows = batch.shape[0]
                 steps.append((self._step_buffers(rows, n_visible, n_hidden, dtype), batch))
             params = self._state_on_device(state)
-            self._run_steps(steps, params, learning_rate, momentum)
+            self._run_steps(steps, params, learning_rate, momentum, sample_data)
             self._state_back(params, state)
 
 
@@ -508,15 +521,22 @@ class TorchCudaBackend(TorchBackend):
         for tensor, array in zip(params.tensors, _state_arrays(state), strict=True):
             torch.from_numpy(array).copy_(tensor)
 
-    def _step(self, buffers: StepBuffers, params: DeviceState, lr: float, m: float):
+    def _step(
+        self, buffers: StepBuffers, params: DeviceState, lr: float, m: float, sample_data: bool
+    ):
         def step() -> None:
             buffers.uniforms.uniform_(generator=self._generator)
-            sample_chain(buffers, params.W, params.hidden_bias, params.visible_bias, buffers.batch)
+            sample_chain(
+                buffers, params.W, params.hidden_bias, params.visible_bias, buffers.batch,
+                sample_data,
+            )  # fmt: skip
             momentum_update(buffers, params, buffers.batch, lr, m)
 
         return step
 
-    def _graph(self, buffers: StepBuffers, params: DeviceState, lr: float, m: float):
+    def _graph(
+        self, buffers: StepBuffers, params: DeviceState, lr: float, m: float, sample_data: bool
+    ):
         """The step of this shape as a CUDA graph, captured on first use; None if eager.
 
         Capturing runs the step twice first (on a side stream, as CUDA graphs need: that
@@ -525,10 +545,11 @@ class TorchCudaBackend(TorchBackend):
         """
         if not self.graphs:
             return None
-        key = (*buffers.key, lr, m)
+        # A graph replays the operations it captured: sampling v0 or copying it is part of it.
+        key = (*buffers.key, lr, m, sample_data)
         if key in self.graph_status:
             return self._captured.get(key)
-        step = self._step(buffers, params, lr, m)
+        step = self._step(buffers, params, lr, m, sample_data)
         try:
             graph = capture_cuda_graph(step, self._device, generators=(self._generator,))
         except Exception as error:  # a capture that fails leaves the step eager
@@ -538,13 +559,15 @@ class TorchCudaBackend(TorchBackend):
         self._captured[key] = graph
         return graph
 
-    def _run_steps(self, steps, params, lr, m) -> None:
+    def _run_steps(self, steps, params, lr, m, sample_data) -> None:
         import torch
 
         # Capture first (it runs the step), then seed and copy the state in.
-        graphs = {id(buffers): self._graph(buffers, params, lr, m) for buffers, _ in steps}
+        graphs = {
+            id(buffers): self._graph(buffers, params, lr, m, sample_data) for buffers, _ in steps
+        }
         plans = [(buffers, batch, graphs[id(buffers)]) for buffers, batch in steps]
-        eager = {id(b): self._step(b, params, lr, m) for b, _, g in plans if g is None}
+        eager = {id(b): self._step(b, params, lr, m, sample_data) for b, _, g in plans if g is None}
         debug = self.sync_debug_mode if self._on_cuda() else None
         if debug is not None:
             torch.cuda.set_sync_debug_mode(debug)
@@ -566,6 +589,8 @@ class TorchCudaBackend(TorchBackend):
         learning_rate: float,
         momentum: float,
         seed: int = 0,
+        *,
+        sample_data: bool = True,
     ):
         """One training step on `batch`, exactly as :meth:`run_epoch` queues each step.
 
@@ -584,10 +609,10 @@ class TorchCudaBackend(TorchBackend):
                 self._generator = torch.Generator(device=self._device)
             buffers = self._step_buffers(batch.shape[0], n_visible, n_hidden, dtype)
             params = self._device_state(state)
-            graph = self._graph(buffers, params, learning_rate, momentum)
+            graph = self._graph(buffers, params, learning_rate, momentum, sample_data)
             self._generator.manual_seed(seed)
             params = self._state_on_device(state)
-        eager = self._step(buffers, params, learning_rate, momentum)
+        eager = self._step(buffers, params, learning_rate, momentum, sample_data)
 
         def call() -> None:
             buffers.batch.copy_(data)
@@ -607,6 +632,8 @@ class TorchCudaBackend(TorchBackend):
         learning_rate: float,
         momentum: float,
         rng: np.random.Generator,
+        *,
+        sample_data: bool = True,
     ) -> None:
         import torch
 
@@ -627,10 +654,10 @@ class TorchCudaBackend(TorchBackend):
             params = self._device_state(state)
             # Graphs first: capturing runs the step, which changes the device state.
             for buffers in {id(b): b for b, _ in steps}.values():
-                self._graph(buffers, params, learning_rate, momentum)
+                self._graph(buffers, params, learning_rate, momentum, sample_data)
             self._generator.manual_seed(seed)
             params = self._state_on_device(state)
-            self._run_steps(steps, params, learning_rate, momentum)
+            self._run_steps(steps, params, learning_rate, momentum, sample_data)
             self._state_back(params, state)
 
 

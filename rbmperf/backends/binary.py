@@ -66,7 +66,15 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-from .base import Backend, Gradient, PerThread, TrainingState, Uniforms, slice_batches
+from .base import (
+    Backend,
+    Gradient,
+    PerThread,
+    TrainingState,
+    Uniforms,
+    slice_batches,
+    tiny_epoch,
+)
 
 # numba's logistic and generator: the same stream and rounding as the numba backend.
 from .numba_jit import _JIT, _float64_from_bits, _logistic, _momentum_all, _uniform
@@ -620,15 +628,7 @@ class BinaryBackend(Backend):
         if dtype.name in self._prepared:
             return 0.0
         start = time.perf_counter()
-        n_visible, n_hidden, rows = 3, 2, 2
-        state = TrainingState.starting_from(
-            np.zeros((n_hidden, n_visible), dtype=dtype),
-            np.zeros(n_hidden, dtype=dtype),
-            np.zeros(n_visible, dtype=dtype),
-        )
-        X = np.zeros((rows, n_visible), dtype=dtype)
-        forced = BinaryBackend(DensityLimits.always())
-        forced.run_epoch(state, X, rows, 0.1, 0.9, np.random.default_rng(0))
+        tiny_epoch(BinaryBackend(DensityLimits.always()), dtype)
         seconds = time.perf_counter() - start
         self._prepared[dtype.name] = seconds
         return seconds

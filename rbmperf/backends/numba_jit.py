@@ -41,7 +41,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic, overload
 
-from .base import Backend, Gradient, TrainingState, Uniforms, Workspace, slice_batches
+from .base import Backend, Gradient, TrainingState, Uniforms, Workspace, slice_batches, tiny_epoch
 
 # error_model="numpy": a division need not check for zero, so loops with one vectorise.
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
@@ -393,13 +393,7 @@ class NumbaBackend(Backend):
         if dtype.name in self._prepared:
             return 0.0
         start = time.perf_counter()
-        n_visible, n_hidden, rows = 3, 2, 2
-        W = np.zeros((n_hidden, n_visible), dtype=dtype)
-        state = TrainingState.starting_from(
-            W, np.zeros(n_hidden, dtype=dtype), np.zeros(n_visible, dtype=dtype)
-        )
-        X = np.zeros((rows, n_visible), dtype=dtype)
-        self.run_epoch(state, X, rows, 0.1, 0.9, np.random.default_rng(0))
+        tiny_epoch(self, dtype)
         seconds = time.perf_counter() - start
         self._prepared[dtype.name] = seconds
         return seconds

@@ -138,6 +138,23 @@ def test_density_chooses_each_products_path():
         }
 
 
+@pytest.mark.parametrize(
+    "hidden_bias, limit, wanted",
+    [(-4.0, 0.25, "binary"), (-4.0, -1.0, "dense"), (0.0, 0.25, "dense")],
+)
+def test_h0_density_chooses_the_path_of_h0_W(hidden_bias, limit, wanted):
+    # A hidden bias of -4 with tiny weights puts h0 near logistic(-4) ≈ 2% ones (below the
+    # 0.25 limit: gather, unless the limit forbids it); 0 puts it near 50% (BLAS).
+    rng = np.random.default_rng(0)
+    X = (rng.random((200, 64)) < 0.1).astype(np.float64)
+    backend = BinaryBackend(DensityLimits(hidden_gather=limit))
+    init = rbmperf.initial_rbm(64, 16)
+    state = TrainingState.starting_from(init.W, init.hidden_bias + hidden_bias, init.visible_bias)
+    backend.run_epoch(state, X, 100, 0.0, 0.0, np.random.default_rng(1))
+    assert backend.paths["h0 W", wanted] == 2
+    assert backend.paths["h0 W", "dense" if wanted == "binary" else "binary"] == 0
+
+
 @pytest.mark.parametrize("sample_data", [True, False], ids=["sampled", "values"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 def test_kernels_draw_exactly_the_numba_backends_stream(dtype, sample_data):

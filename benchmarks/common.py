@@ -13,7 +13,7 @@ Everything a benchmark needs is built here, in ``setup``, never inside a timed f
   ``Backend.run_epoch`` takes.
 
 This module keeps its own small epoch loop (:func:`epoch_samples`) and data
-(:func:`mnist_like`) instead of calling ``rbmperf.scaling.timing`` and
+(:func:`mnist_like`) instead of calling ``rbmperf.sweep.runners`` and
 ``rbmperf.data.synthetic_mnist``: asv also times old commits, which lack those or define
 them differently, and a benchmark must time every commit the same way.
 

@@ -19,16 +19,16 @@ from .training import initial_rbm, train_rbm
 # Public names that live in heavier modules, imported when first asked for.
 _LAZY = {
     "DBN": "rbmperf.dbn",
-    "fit_growth": "rbmperf.scaling.growth",
-    "GrowthFit": "rbmperf.scaling.growth",
-    "time_growth": "rbmperf.scaling.code_growth",
-    "compare_growth": "rbmperf.scaling.code_growth",
-    "GrowthResult": "rbmperf.scaling.code_growth",
-    "ComparisonResult": "rbmperf.scaling.code_growth",
-    "profile_growth": "rbmperf.scaling.profile_growth",
-    "ProfileGrowthResult": "rbmperf.scaling.profile_growth",
+    "fit_growth": "rbmperf.stats.growth",
+    "GrowthFit": "rbmperf.stats.growth",
+    "time_growth": "rbmperf.codegrowth.timegrowth",
+    "compare_growth": "rbmperf.codegrowth.timegrowth",
+    "GrowthResult": "rbmperf.codegrowth.timegrowth",
+    "ComparisonResult": "rbmperf.codegrowth.timegrowth",
+    "profile_growth": "rbmperf.codegrowth.profile",
+    "ProfileGrowthResult": "rbmperf.codegrowth.profile",
     # `%load_ext rbmperf` looks this up; only then is IPython imported.
-    "load_ipython_extension": "rbmperf.ipython_magic",
+    "load_ipython_extension": "rbmperf.codegrowth.magic",
 }
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 ``rbmperf bench`` is a thin shell over :func:`run_bench`: it parses its options, calls
 this function and prints the summary. Every default is the sweep's own
-(:func:`rbmperf.scaling.sweep.run_sweep`), so the command line and Python cannot drift apart.
+(:func:`rbmperf.sweep.run.run_sweep`), so the command line and Python cannot drift apart.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 from .errors import InputError
 from .paths import check_output_file, prepare_output_dir
 from .report import ReportFiles, write_report
-from .scaling.peers import available_peers
-from .scaling.profiling import PROFILE_FOLDER, profile_epoch, write_profile
-from .scaling.results import Record
-from .scaling.sweep import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES, run_sweep
+from .sweep.peers import available_peers
+from .sweep.profiling import PROFILE_FOLDER, profile_epoch, write_profile
+from .sweep.results import Record
+from .sweep.run import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES, run_sweep
 from .validation import check_float
 
 __all__ = [
@@ -44,7 +44,7 @@ class BenchResult:
     Attributes
     ----------
     records : list of dict
-        Every record of the sweep (see :mod:`rbmperf.scaling.results`).
+        Every record of the sweep (see :mod:`rbmperf.sweep.results`).
     results_path : Path
         The JSON-lines results file (an interrupted run resumes from it).
     profiles : list of Path
@@ -122,7 +122,7 @@ def run_bench(
     peers : sequence of str, optional
         Peer libraries timed alongside; default: every installed one; ``()`` for none.
     sizes, dtypes, repeats, budget_seconds, threads, batch_size, n_hidden, seed, resume
-        As for :func:`rbmperf.scaling.sweep.run_sweep` (same defaults), except that both
+        As for :func:`rbmperf.sweep.run.run_sweep` (same defaults), except that both
         dtypes are swept by default.
     densities : sequence of float, optional
         A density sweep instead of the default data: one sweep per density ``d`` on

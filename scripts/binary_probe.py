@@ -43,7 +43,7 @@ import rbmperf
 from rbmperf.backends import binary, register_backend
 from rbmperf.backends.base import TrainingState
 from rbmperf.data import synthetic_mnist
-from rbmperf.scaling.floor import floor_epoch
+from rbmperf.sweep.floor import floor_epoch
 
 
 def probe_data(kind: str, n_rows: int, n_visible: int, seed: int = 0) -> np.ndarray:

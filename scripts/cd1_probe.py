@@ -9,7 +9,7 @@ Run with BLAS at one thread and OpenBLAS's core type left to auto-detection::
 The **floor** is what the hardware must do for one CD-1 step no matter how it is written:
 the five matrix products (v0·Wᵀ, h0·W, v1·Wᵀ, h0ᵀ·v0, h1ᵀ·v1) into preallocated buffers plus
 the step's random draws with numpy's default Generator (B·(2V+H) uniforms). Everything is
-timed by ``rbmperf.scaling.timing``, the path ``rbmperf bench`` uses: each repeat times, in
+timed by ``rbmperf.sweep.runners``, the path ``rbmperf bench`` uses: each repeat times, in
 turn, a floor epoch and one epoch of every backend over the same ``--rows`` rows of
 ``synthetic_mnist`` (interleaved: F A B F A B ...), in process CPU time, so slow phases of
 the shared machine hit every contender alike; the report is the median over repeats of
@@ -25,8 +25,8 @@ import threadpoolctl
 
 import rbmperf
 from rbmperf.data import synthetic_mnist
-from rbmperf.scaling.machine import blas_description
-from rbmperf.scaling.timing import EpochSettings, interleaved_epoch_seconds
+from rbmperf.sweep.machine import blas_description
+from rbmperf.sweep.runners import EpochSettings, interleaved_epoch_seconds
 
 
 def probe(backends, dtypes, n_rows, n_hidden, batch_size, repeats, density=None):

@@ -57,8 +57,8 @@ from rbmperf.backends.torch_backend import (  # noqa: E402
     _FullFloat32Products,
     cuda_unavailable_reason,
 )
-from rbmperf.scaling.device_floor import DeviceFloorRunner  # noqa: E402
-from rbmperf.scaling.timing import BackendRunner, EpochSettings  # noqa: E402
+from rbmperf.sweep.device_floor import DeviceFloorRunner  # noqa: E402
+from rbmperf.sweep.runners import BackendRunner, EpochSettings  # noqa: E402
 
 LEARNING_RATE, MOMENTUM = 0.1, 0.9
 STEP_TO_PRODUCTS_MAX = 1.5

@@ -1,6 +1,6 @@
 """How much of the CD-1 floor the matrix products alone take (V=784, H=300, B=100).
 
-The floor is the five products plus numpy-Generator draws (``rbmperf.scaling.floor``'s
+The floor is the five products plus numpy-Generator draws (``rbmperf.sweep.floor``'s
 ``floor_step``, the one ``rbmperf bench`` times); "products" is the four GEMMs a backend
 with fused outer products must do (``products_step``). Their ratio bounds any backend's
 floor multiple from below. Run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE overrides:
@@ -14,8 +14,8 @@ import numpy as np
 import threadpoolctl
 
 from rbmperf.data import synthetic_mnist
-from rbmperf.scaling.floor import FloorBuffers, ProductBuffers, floor_step, products_step
-from rbmperf.scaling.timing import interleaved_order
+from rbmperf.engine.clocks import interleaved_order
+from rbmperf.sweep.floor import FloorBuffers, ProductBuffers, floor_step, products_step
 from rbmperf.training import initial_rbm
 
 N_VISIBLE, N_HIDDEN, BATCH = 784, 300, 100

@@ -16,7 +16,7 @@ try:
 except SystemExit:
     pass
 heavy = [name for name in ("numba", "rbmperf.backends.numba_jit", "matplotlib", "sklearn",
-         "rbmperf.scaling.sweep", "rbmperf.dbn")
+         "rbmperf.sweep.run", "rbmperf.dbn")
          if name in sys.modules]
 print("HEAVY:", ",".join(heavy))
 """
@@ -56,6 +56,6 @@ def test_cli_modules_do_not_import_each_other() -> None:
 def test_bench_help_states_the_sweeps_own_default_sizes() -> None:
     # The parser keeps the default as text so that --help imports no measuring code.
     from rbmperf.cli.bench_cmd import DEFAULT_SIZES_TEXT
-    from rbmperf.scaling.sweep import DEFAULT_SIZES
+    from rbmperf.sweep.run import DEFAULT_SIZES
 
     assert DEFAULT_SIZES_TEXT == ",".join(str(n) for n in DEFAULT_SIZES)

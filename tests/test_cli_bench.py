@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rbmperf.cli import main
-from rbmperf.scaling.results import load_records
+from rbmperf.sweep.results import load_records
 
 SMALL = [
     "--backends", "numpy",

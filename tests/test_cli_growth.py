@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from rbmperf.cli import build_parser, main
-from rbmperf.scaling.command_growth import CommandError, command_argv, command_growth
+from rbmperf.codegrowth.command import CommandError, command_argv, command_growth
 
 pytestmark = pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
 
@@ -80,7 +80,7 @@ def test_the_growth_command_is_listed_and_its_parser_imports_nothing_heavy():
     code = (
         "import sys, argparse; from rbmperf.cli import growth_cmd; "
         "p = argparse.ArgumentParser(); growth_cmd.register(p.add_subparsers()); "
-        "heavy = [m for m in ('numba', 'IPython', 'matplotlib', 'rbmperf.scaling.code_growth') "
+        "heavy = [m for m in ('numba', 'IPython', 'matplotlib', 'rbmperf.codegrowth.timegrowth') "
         "if m in sys.modules]; assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

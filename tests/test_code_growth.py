@@ -16,7 +16,7 @@ import pytest
 from growth_functions import nested, outer, sum_to
 
 import rbmperf
-from rbmperf.scaling.code_growth import (
+from rbmperf.codegrowth.timegrowth import (
     DisagreementError,
     GrowthResult,
     SetupError,
@@ -229,7 +229,6 @@ def test_the_public_api_is_re_exported():
     assert rbmperf.time_growth is time_growth
     assert rbmperf.compare_growth is compare_growth
     assert rbmperf.GrowthResult is GrowthResult
-    assert rbmperf.scaling.time_growth is time_growth
 
 
 # --- compare_growth ---------------------------------------------------------------------

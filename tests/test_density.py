@@ -15,10 +15,10 @@ from rbmperf.data import synthetic_mnist
 from rbmperf.errors import InputError
 from rbmperf.report import write_report
 from rbmperf.report.writers import _intro
-from rbmperf.scaling.floor import PRODUCTS
-from rbmperf.scaling.results import record_problem
-from rbmperf.scaling.summary import summarize
-from rbmperf.scaling.sweep import run_sweep
+from rbmperf.sweep.floor import PRODUCTS
+from rbmperf.sweep.results import record_problem
+from rbmperf.sweep.run import run_sweep
+from rbmperf.sweep.summary import summarize
 from rbmperf.training import initial_rbm
 
 SMALL = {"n_hidden": 8, "batch_size": 20}

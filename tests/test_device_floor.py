@@ -12,14 +12,14 @@ import pytest
 from conftest import structured_data
 
 from rbmperf.backends.numpy_slice import NumpyBackend
-from rbmperf.scaling import sweep as sweep_module
-from rbmperf.scaling.results import resolved_clock
-from rbmperf.scaling.summary import summarize
-from rbmperf.scaling.timing import EpochSettings
+from rbmperf.sweep import run as sweep_module
+from rbmperf.sweep.results import resolved_clock
+from rbmperf.sweep.runners import EpochSettings
+from rbmperf.sweep.summary import summarize
 
 torch = pytest.importorskip("torch", reason="the device floor needs torch")
 
-from rbmperf.scaling.device_floor import DeviceFloorRunner, floor_name  # noqa: E402
+from rbmperf.sweep.device_floor import DeviceFloorRunner, floor_name  # noqa: E402
 
 
 def test_floor_names():

@@ -61,7 +61,7 @@ def test_module_doctests(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_doctests_are_found() -> None:
     # The finder must see the examples (a wrong `module` argument finds none and passes).
-    from rbmperf.scaling import growth
+    from rbmperf.stats import growth
 
     tests = doctest.DocTestFinder().find(growth, growth.__name__)
     assert sum(len(test.examples) for test in tests) >= 2

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import rbmperf
-from rbmperf.scaling.growth import DEFAULT_CONFIDENCE, GrowthFit, _theil_sen, fit_growth
+from rbmperf.stats.growth import DEFAULT_CONFIDENCE, GrowthFit, _theil_sen, fit_growth
 
 SIZES = np.array([500, 1000, 2000, 4000, 8000, 16000])
 REPEATS = 3

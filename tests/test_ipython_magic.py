@@ -12,8 +12,8 @@ pytest.importorskip("IPython")
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from rbmperf.scaling.code_growth import GrowthResult
-from rbmperf.scaling.profile_growth import ProfileGrowthResult
+from rbmperf.codegrowth.profile import ProfileGrowthResult
+from rbmperf.codegrowth.timegrowth import GrowthResult
 
 USER_CODE = """
 from growth_functions import nested, outer, sum_to
@@ -154,7 +154,7 @@ def test_import_rbmperf_does_not_import_ipython():
     code = (
         "import sys, rbmperf; rbmperf.time_growth; rbmperf.profile_growth; "
         "assert 'IPython' not in sys.modules, 'IPython imported'; "
-        "assert 'rbmperf.ipython_magic' not in sys.modules; "
+        "assert 'rbmperf.codegrowth.magic' not in sys.modules; "
         "rbmperf.load_ipython_extension; assert 'IPython' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -71,8 +71,8 @@ def test_check_output_file(tmp_path, monkeypatch):
 # Where each command's work begins: none of these may run before its paths are checked.
 _WORK = [
     ("rbmperf.bench", "run_bench"),
-    ("rbmperf.scaling.sweep", "run_sweep"),
-    ("rbmperf.scaling.profiling", "profile_epoch"),
+    ("rbmperf.sweep.run", "run_sweep"),
+    ("rbmperf.sweep.profiling", "profile_epoch"),
     ("rbmperf.report", "write_report"),
     ("rbmperf.data", "load_dataset"),
     ("rbmperf.evaluation", "train_and_evaluate"),

@@ -9,7 +9,7 @@ import pytest
 from growth_functions import epoch_whole_data, outer, sum_to
 
 import rbmperf
-from rbmperf.scaling.profile_growth import ProfileGrowthResult, profile_growth
+from rbmperf.codegrowth.profile import ProfileGrowthResult, profile_growth
 
 HIDDEN_SIZES = [250, 500, 1000, 2000, 4000]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rbmperf.scaling.profiling import profile_epoch, write_profile
+from rbmperf.sweep.profiling import profile_epoch, write_profile
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from test_report import fake_sweep
 from rbmperf.data import load_idx, load_kaggle_csv
 from rbmperf.dbn import DBN
 from rbmperf.errors import InputError, RbmperfError
-from rbmperf.scaling.results import read_records, record_line, record_problem
+from rbmperf.sweep.results import read_records, record_line, record_problem
 from rbmperf.validation import check_data, check_labels
 
 settings.register_profile(

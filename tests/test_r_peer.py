@@ -16,10 +16,10 @@ from reference import reference_cd1
 from test_backend_contract import random_problem, relative_error
 
 import rbmperf
-from rbmperf.scaling import peers, r_peer
-from rbmperf.scaling.regions import ReportedTimes
-from rbmperf.scaling.sweep import run_sweep
-from rbmperf.scaling.timing import EpochSettings
+from rbmperf.engine.regions import ReportedTimes
+from rbmperf.sweep import peers, r_peer
+from rbmperf.sweep.run import run_sweep
+from rbmperf.sweep.runners import EpochSettings
 
 R_REASON = r_peer.r_unavailable_reason()
 needs_r = pytest.mark.skipif(R_REASON is not None, reason=f"R peer unavailable: {R_REASON}")

@@ -6,8 +6,9 @@ import numpy as np
 from conftest import structured_data
 
 from rbmperf.backends.numpy_slice import NumpyBackend
-from rbmperf.scaling.regions import ReportedTimes, synchronized_epoch
-from rbmperf.scaling.timing import BackendRunner, EpochSettings, timed
+from rbmperf.engine.clocks import timed
+from rbmperf.engine.regions import ReportedTimes, synchronized_epoch
+from rbmperf.sweep.runners import BackendRunner, EpochSettings
 
 
 class CountingBackend(NumpyBackend):

@@ -9,8 +9,8 @@ import pytest
 from rbmperf.errors import ResultsWarning
 from rbmperf.report import write_report
 from rbmperf.report.console import summary_text
-from rbmperf.scaling.results import append_record, epoch_seconds, load_records
-from rbmperf.scaling.summary import summarize
+from rbmperf.sweep.results import append_record, epoch_seconds, load_records
+from rbmperf.sweep.summary import summarize
 
 SIZES = (1000, 2000, 4000, 8000)
 

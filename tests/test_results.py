@@ -16,8 +16,8 @@ from test_report import fake_sweep
 from rbmperf.cli import main
 from rbmperf.errors import InputError, ResultsWarning
 from rbmperf.report import write_report
-from rbmperf.scaling import results as results_module
-from rbmperf.scaling.results import (
+from rbmperf.sweep import results as results_module
+from rbmperf.sweep.results import (
     SCHEMA,
     SweepPresence,
     append_record,
@@ -193,7 +193,7 @@ def test_presence_tells_a_second_sweep_that_the_first_is_live(tmp_path):
 
 
 def test_a_live_sweep_is_not_resumed_by_a_second_run(tmp_path, monkeypatch):
-    from rbmperf.scaling import sweep as sweep_module
+    from rbmperf.sweep import run as sweep_module
 
     path = tmp_path / "results.jsonl"
     # An unfinished sweep with the same settings is in the file, and its writer is alive.
@@ -257,7 +257,7 @@ def test_the_report_says_when_another_sweep_wrote_meanwhile():
     interleaved = [r for pair in zip(first, second, strict=False) for r in pair]
     interleaved += first[len(second) :] + second[len(first) :]
     from rbmperf.report.writers import markdown_report
-    from rbmperf.scaling.summary import summarize
+    from rbmperf.sweep.summary import summarize
 
     summary = summarize(interleaved[: len(interleaved) - 1])  # the latest run: "other"
     assert summary.overlapping_records > 0

@@ -8,13 +8,14 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from rbmperf.engine.budget import predict_seconds
 from rbmperf.errors import ResultsWarning
-from rbmperf.scaling import sweep as sweep_module
-from rbmperf.scaling.floor import FloorBuffers, floor_epoch, floor_step
-from rbmperf.scaling.growth import fit_growth
-from rbmperf.scaling.results import epoch_key, load_records
-from rbmperf.scaling.summary import growth_fits
-from rbmperf.scaling.sweep import predict_seconds, run_sweep
+from rbmperf.stats.growth import fit_growth
+from rbmperf.sweep import run as sweep_module
+from rbmperf.sweep.floor import FloorBuffers, floor_epoch, floor_step
+from rbmperf.sweep.results import epoch_key, load_records
+from rbmperf.sweep.run import run_sweep
+from rbmperf.sweep.summary import growth_fits
 
 SMALL = {"n_hidden": 8, "batch_size": 20}
 

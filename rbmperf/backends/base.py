@@ -30,7 +30,7 @@ mini-batch: ``speed = momentum * speed + gradient; param += learning_rate * spee
 Backends know nothing of timing or reporting; they only compute. A backend that computes on
 an accelerator (``device`` other than ``"cpu"``) runs asynchronously to the host: its
 :meth:`Backend.synchronize` waits for the work it queued, and the timing code
-(:mod:`rbmperf.scaling.regions`) calls it at the edges of every timed region, so that a
+(:mod:`rbmperf.engine.regions`) calls it at the edges of every timed region, so that a
 region holds the device's work and nothing is left running past its end. On the CPU it does
 nothing.
 

@@ -35,7 +35,7 @@ The CUDA backend keeps the epoch on the device:
   precision "highest"), so the gradient matches the reference within 1e-4 (float64: 1e-10).
 
 Timing is not done here: :meth:`TorchCudaBackend.synchronize` waits for the device, and
-the timing code (:mod:`rbmperf.scaling.regions`) calls it at the edges of timed regions.
+the timing code (:mod:`rbmperf.engine.regions`) calls it at the edges of timed regions.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..backends import backend_status
-    from ..scaling.peers import peer_status
+    from ..sweep.peers import peer_status
 
     for status in backend_status():
         detail = status.description if status.available else f"unavailable: {status.reason}"

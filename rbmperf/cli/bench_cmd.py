@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from ..backends import get_backend
     from ..bench import QUICK, check_bench_paths, run_bench
     from ..report.console import summary_text
-    from ..scaling.sweep import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES
+    from ..sweep.run import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES
 
     began = time.perf_counter()
     preset = QUICK if args.quick else {}
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if peers == ["none"]:
         peers = []
     if peers is None:
-        from ..scaling.peers import available_peers
+        from ..sweep.peers import available_peers
 
         peers = available_peers()
 

@@ -53,9 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report.code_growth import growth_text, startup_text
-    from ..scaling.code_growth import parse_sizes
-    from ..scaling.command_growth import CommandError, command_growth
+    from ..codegrowth.command import CommandError, command_growth
+    from ..codegrowth.text import growth_text, startup_text
+    from ..codegrowth.timegrowth import parse_sizes
 
     command = list(args.command)
     if command[:1] == ["--"]:

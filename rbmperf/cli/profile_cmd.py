@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..paths import prepare_output_dir
-    from ..scaling.profiling import PROFILE_FOLDER, profile_epoch, write_profile
+    from ..sweep.profiling import PROFILE_FOLDER, profile_epoch, write_profile
 
     if not args.no_write:
         prepare_output_dir(args.out, "--out")

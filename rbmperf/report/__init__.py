@@ -1,6 +1,6 @@
 """Reports from recorded results: figures, REPORT.md and index.html.
 
-The report reads only what a sweep recorded (:mod:`rbmperf.scaling.results`); it never
+The report reads only what a sweep recorded (:mod:`rbmperf.sweep.results`); it never
 measures anything.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError, ResultsWarning
-from ..scaling.profiling import PROFILE_FOLDER
-from ..scaling.results import Record, latest_sweep, read_records
-from ..scaling.summary import (
+from ..sweep.profiling import PROFILE_FOLDER
+from ..sweep.results import Record, latest_sweep, read_records
+from ..sweep.summary import (
     Summary,
     machine_labels,
     summarize,
@@ -57,13 +57,13 @@ def write_report(
         A JSON-lines results file, or the records :func:`rbmperf.scaling.run_sweep`
         returned, or several results files (one per machine: CI runners, a laptop, a
         workstation), whose latest sweeps are reported side by side, each series labelled
-        ``NAME @ MACHINE`` (see :func:`rbmperf.scaling.summary.summarize_machines`).
+        ``NAME @ MACHINE`` (see :func:`rbmperf.sweep.summary.summarize_machines`).
         Unusable lines of a file are skipped with a warning naming the file and the lines.
     out : path
         Folder for the report (created if needed). Profiles found in ``out/profiles/*.txt``
         are linked.
     clock : {"auto", "wall", "cpu"}, default "auto"
-        Which recorded time to report (see :func:`rbmperf.scaling.results.epoch_seconds`).
+        Which recorded time to report (see :func:`rbmperf.sweep.results.epoch_seconds`).
     labels : sequence of str, optional
         One label per results file when there are several; default each machine's host
         name (or CPU), made distinct.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from ..scaling.growth import interval_label
-from ..scaling.summary import Summary
+from ..stats.growth import interval_label
+from ..sweep.summary import Summary
 from .tables import label, seconds_text
 
 

@@ -1,4 +1,4 @@
-"""The report's figures, drawn from a :class:`~rbmperf.scaling.summary.Summary` only."""
+"""The report's figures, drawn from a :class:`~rbmperf.sweep.summary.Summary` only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..figures import pyplot
-from ..scaling.summary import Summary
+from ..sweep.summary import Summary
 from .tables import label
 
 _DTYPE_STYLE = {"float32": "o", "float64": "s"}

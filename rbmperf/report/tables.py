@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..scaling.growth import interval_label
-from ..scaling.summary import MACHINE_SEPARATOR, STATES, Summary, split_series_name
+from ..stats.growth import interval_label
+from ..sweep.summary import MACHINE_SEPARATOR, STATES, Summary, split_series_name
 
 Table = tuple[list[str], list[list[str]]]
 # A density sweep's times are compared with this backend's (the dense-product kernels).

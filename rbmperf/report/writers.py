@@ -6,9 +6,9 @@ import html
 import re
 from pathlib import Path
 
-from ..scaling.floor import DRAWS_PER_STEP, PRODUCTS
-from ..scaling.growth import rule_text
-from ..scaling.summary import Summary
+from ..stats.growth import rule_text
+from ..sweep.floor import DRAWS_PER_STEP, PRODUCTS
+from ..sweep.summary import Summary
 from . import tables
 
 _NUMBER_WORDS = dict(enumerate(("no", "one", "two", "three", "four", "five", "six", "seven")))

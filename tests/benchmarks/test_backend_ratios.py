@@ -3,7 +3,7 @@
 No absolute time is asserted anywhere: the machine, its load and its BLAS differ between
 runs, but within one interleaved run the backends share them, so ratios between backends
 hold. Epochs are timed in process CPU time, which other processes' load barely moves
-(:mod:`rbmperf.scaling.timing`). Every available backend in the registry is checked, so a
+(:mod:`rbmperf.sweep.runners`). Every available backend in the registry is checked, so a
 new backend is checked with no edit here. The margins are several times the noise measured
 here:
 
@@ -35,8 +35,8 @@ from threadpoolctl import threadpool_limits
 
 import rbmperf
 from rbmperf.data import synthetic_mnist
-from rbmperf.scaling.growth import LINEAR_BAND
-from rbmperf.scaling.timing import interleaved_epoch_seconds, median_at
+from rbmperf.stats.growth import LINEAR_BAND
+from rbmperf.sweep.runners import interleaved_epoch_seconds, median_at
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("RBMPERF_RATIO_CHECKS") != "1",

@@ -2,7 +2,7 @@
 
 Skipped by the plain test run (``--benchmark-skip`` in pyproject's addopts); ``make compare``
 runs them with ``--benchmark-only`` and prints one table per size, backends as rows. The
-backends come from the registry, and each epoch is built by :mod:`rbmperf.scaling.timing`
+backends come from the registry, and each epoch is built by :mod:`rbmperf.sweep.runners`
 (compiled and warmed up outside the timed region).
 """
 
@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 
 import rbmperf
 from rbmperf.data import synthetic_mnist
-from rbmperf.scaling.timing import BackendRunner, EpochSettings, prepare_runner
+from rbmperf.sweep.runners import BackendRunner, EpochSettings, prepare_runner
 
 DTYPE = "float32"
 SIZES = (1000, 4000, 16000)

@@ -65,18 +65,18 @@ from typing import Any
 
 import numpy as np
 
-from .code_growth import (
+from ..engine.clocks import blas_threads
+from ..stats.growth import LINEAR_BAND, GrowthFit, fit_growth
+from .timegrowth import (
     KernelSeries,
     SkippedSize,
     add_note,
-    blas_threads,
     call_setup,
     check_callable,
     check_options,
     check_sizes,
     no_fit,
 )
-from .growth import LINEAR_BAND, GrowthFit, fit_growth
 
 # How far from an exponent a "flat" or "at most linear" call count or cost may be.
 _TOLERANCE = LINEAR_BAND[1] - 1.0
@@ -195,7 +195,7 @@ class ProfileGrowthResult:
 
     def table(self, limit: int = 10) -> str:
         """The fixed-width table of the first `limit` rows, with the total's verdict."""
-        from ..report.code_growth import profile_text
+        from .text import profile_text
 
         return profile_text(self, limit=limit)
 
@@ -203,7 +203,7 @@ class ProfileGrowthResult:
         return self.table()
 
     def _repr_html_(self) -> str:
-        from ..report.code_growth import profile_html
+        from .text import profile_html
 
         return profile_html(self)
 

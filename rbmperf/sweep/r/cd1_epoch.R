@@ -2,7 +2,7 @@
 # products (%*%, t()), a sigmoid over matrices, runif() draws, momentum mini-batch updates.
 # Nothing is tuned: it runs on whatever BLAS this R links (R's reference BLAS by default).
 #
-# Run by rbmperf (rbmperf/scaling/r_peer.py) as a child process that serves one command per
+# Run by rbmperf (rbmperf/sweep/r_peer.py) as a child process that serves one command per
 # line on stdin and answers one line on stdout, so that R starts once and times its own
 # epochs: start-up, data loading and parsing are never inside a timed region.
 #

@@ -7,11 +7,11 @@ drawn on the device, into preallocated tensors. On CUDA the step is captured onc
 shape as a CUDA graph, like the ``torch-cuda`` backend's, so that the floor pays no more
 launch overhead than the backend does. The data are moved to the device while the epoch is
 set up (untimed), and every timed region starts and ends with the device idle
-(:func:`~rbmperf.scaling.regions.synchronized_epoch`).
+(:func:`~rbmperf.engine.regions.synchronized_epoch`).
 
 A sweep adds this runner, named ``floor-<device>``, when a backend on that device is in it,
 and records the backend's epochs with ``floor: floor-<device>`` so that the report divides
-by the floor of the same device (:func:`rbmperf.scaling.summary.summarize`).
+by the floor of the same device (:func:`rbmperf.sweep.summary.summarize`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.regions import synchronized_epoch
 from ..training import initial_rbm
-from .regions import synchronized_epoch
-from .timing import EpochSettings, Runner
+from .runners import EpochSettings, Runner
 
 
 def floor_name(device: str) -> str:

@@ -31,12 +31,11 @@ How a size is measured
    marked ``interrupted_at``.
 
 Measurement returns plain data (:class:`GrowthResult`, :class:`ComparisonResult`); their
-``plot`` and text / HTML representations are thin shells over :mod:`rbmperf.report.code_growth`.
+``plot`` and text / HTML representations are thin shells over :mod:`rbmperf.codegrowth.text`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import math
 import numbers
@@ -48,12 +47,11 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.budget import VERDICT_ALLOWANCE, predict_seconds
+from ..engine.clocks import CLOCKS, blas_threads, timed
 from ..errors import InputError, InputTypeError
-from .growth import MIN_SIZES, GrowthFit, fit_growth
-from .sweep import VERDICT_ALLOWANCE, predict_seconds
-from .timing import timed
+from ..stats.growth import MIN_SIZES, GrowthFit, fit_growth
 
-CLOCKS = ("cpu", "wall")
 # A repeat shorter than this is timer noise more than work: short calls are looped.
 MIN_REPEAT_SECONDS = 2e-3
 _MAX_CALLS_PER_REPEAT = 1_000_000
@@ -151,23 +149,23 @@ class GrowthResult:
 
     def plot(self, ax: Any = None) -> Any:
         """Log-log time per call against size with the fitted line; returns the Axes."""
-        from ..report.code_growth import plot_growth
+        from .text import plot_growth
 
         return plot_growth(self, ax=ax)
 
     def summary_line(self) -> str:
         """The verdict in one line, as ``%growth`` prints it."""
-        from ..report.code_growth import verdict_line
+        from .text import verdict_line
 
         return verdict_line(self)
 
     def __repr__(self) -> str:
-        from ..report.code_growth import growth_text
+        from .text import growth_text
 
         return growth_text(self)
 
     def _repr_html_(self) -> str:
-        from ..report.code_growth import growth_html
+        from .text import growth_html
 
         return growth_html(self)
 
@@ -196,17 +194,17 @@ class ComparisonResult:
 
     def plot(self, ax: Any = None) -> Any:
         """Every kernel on one log-log Axes, each with its fitted line; returns the Axes."""
-        from ..report.code_growth import plot_comparison
+        from .text import plot_comparison
 
         return plot_comparison(self, ax=ax)
 
     def __repr__(self) -> str:
-        from ..report.code_growth import comparison_text
+        from .text import comparison_text
 
         return comparison_text(self)
 
     def _repr_html_(self) -> str:
-        from ..report.code_growth import comparison_html
+        from .text import comparison_html
 
         return comparison_html(self)
 
@@ -604,15 +602,6 @@ def _measure(
         _warn_if_clock_saw_nothing(s)
     results = {s.label: s.result(requested, interrupted_at, threads) for s in series}
     return results, interrupted_at
-
-
-def blas_threads(threads: int | None) -> Any:
-    """A context that pins BLAS to `threads` threads (threadpoolctl); None: no change."""
-    if threads is None:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def _sizes_loop(series, requested, setup, repeats, budget, warmup, check) -> int | None:

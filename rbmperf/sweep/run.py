@@ -28,14 +28,14 @@ How a point is measured (the reasons are in ``docs/measuring.md``):
 
 Two sweeps writing to one results file at once (two ``rbmperf bench`` in two terminals)
 both run to the end: every record is appended whole under a lock
-(:func:`rbmperf.scaling.results.append_record`), nothing is lost or interleaved, and each
+(:func:`rbmperf.sweep.results.append_record`), nothing is lost or interleaved, and each
 run that started a new sweep keeps its own ``sweep_id``. (Two runs that both resume the
 same interrupted sweep both measure its missing epochs; the summary keeps the first record
 of each repeat.) Refusing the second run was the alternative; appending was chosen
 because a results file may be shared by design (a CI job and a user, several shells), and
 a lock held for one write never blocks anyone for long. What no lock can fix is that two
 sweeps on one machine slow each other down: the report says when records of another sweep
-were written while this one ran (:attr:`rbmperf.scaling.summary.Summary.overlapping_records`).
+were written while this one ran (:attr:`rbmperf.sweep.summary.Summary.overlapping_records`).
 """
 
 from __future__ import annotations
@@ -53,11 +53,12 @@ from pathlib import Path
 import numpy as np
 
 from ..backends import available_backends
+from ..engine.budget import VERDICT_ALLOWANCE, predict_seconds
 from ..errors import InputError, ResultsWarning
 from ..progress import progress_bar
+from ..stats.growth import MIN_SIZES
 from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
 from .device_floor import device_floor_runner, floor_name
-from .growth import MIN_SIZES
 from .machine import machine_info
 from .peers import get_peer
 from .results import (
@@ -68,7 +69,7 @@ from .results import (
     latest_sweep,
     load_records,
 )
-from .timing import (
+from .runners import (
     WARMUP_ROWS,
     BackendRunner,
     EpochSettings,
@@ -88,9 +89,6 @@ DEFAULT_BUDGET_SECONDS = 10.0
 _PROBE_ABOVE = 2000
 _PROBE_SIZES = (500, 1000, 2000)
 _PROBE_REPEATS = 2
-# A series with fewer sizes than a growth verdict needs may spend up to this multiple of the
-# budget on its next point, so that a quadratic backend still gets its verdict.
-VERDICT_ALLOWANCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -112,30 +110,6 @@ class SweepSettings(EpochSettings):
         """The part of these settings that a runner's epoch uses."""
         names = [field.name for field in dataclasses.fields(EpochSettings)]
         return EpochSettings(**{name: getattr(self, name) for name in names})
-
-
-def predict_seconds(points: Sequence[tuple[int, float]], n: int) -> float | None:
-    """Predict the seconds of one epoch at size `n` from measured ``(size, seconds)`` points.
-
-    A power law through the fastest time at each of the (up to) three largest measured
-    sizes (the fastest, because another process on the machine only ever adds time),
-    extrapolated from the largest. The exponent is never taken below 1 (extrapolating a
-    flat start would under-predict); with a single size, growth is assumed quadratic, the
-    worst any backend here shows. Returns None with no points.
-    """
-    if not points:
-        return None
-    by_size: dict[int, list[float]] = {}
-    for size, seconds in points:
-        by_size.setdefault(int(size), []).append(float(seconds))
-    sizes = sorted(by_size)[-3:]
-    fastest = [min(by_size[s]) for s in sizes]
-    if len(sizes) == 1:
-        exponent = 2.0
-    else:
-        slope = np.polyfit(np.log(sizes), np.log(np.maximum(fastest, 1e-9)), 1)[0]
-        exponent = max(float(slope), 1.0)
-    return fastest[-1] * (n / sizes[-1]) ** exponent
 
 
 def run_sweep(
@@ -170,7 +144,7 @@ def run_sweep(
     dtypes : sequence of {"float32", "float64"}, default ("float32",)
     peers : sequence of str, default ()
         Peer libraries to time alongside (``"sklearn"``, ``"torch"``; see
-        :mod:`rbmperf.scaling.peers`).
+        :mod:`rbmperf.sweep.peers`).
     floor : bool, default True
         Also time the floor (five matrix products + draws per mini-batch) at every point.
     repeats : int, default 3
@@ -203,7 +177,7 @@ def run_sweep(
     -------
     list of dict
         Every record of this sweep: those an interrupted run left in the results file and
-        those this call added (see :mod:`rbmperf.scaling.results` for the record kinds).
+        those this call added (see :mod:`rbmperf.sweep.results` for the record kinds).
 
     Raises
     ------

@@ -27,21 +27,20 @@ must also time old commits that lack this module.
 from __future__ import annotations
 
 import gc
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..backends import TrainingState, get_backend
 from ..backends.base import Backend
+from ..engine.clocks import CLOCKS, interleaved_order, timed
+from ..engine.regions import synchronized_epoch
 from ..errors import InputError
 from ..training import initial_rbm
 from .floor import FloorBuffers, floor_epoch
-from .regions import ReportedTimes, synchronized_epoch
 
-CLOCKS = ("wall", "cpu")
 # Warm-up epochs run on at most this many rows: enough to touch every code path.
 WARMUP_ROWS = 500
 
@@ -173,23 +172,6 @@ def as_runner(contender: str | Backend | Runner) -> Runner:
     return BackendRunner(contender)
 
 
-def timed(call: Callable[[], object]) -> tuple[float, float]:
-    """Wall seconds (:func:`time.perf_counter`) and CPU seconds of this process
-    (:func:`time.process_time`, all its threads) that `call` takes.
-
-    A call that returns :class:`~rbmperf.scaling.regions.ReportedTimes` (a child process
-    that timed its own epoch) is taken at its word.
-    """
-    cpu_began = time.process_time()
-    began = time.perf_counter()
-    result = call()
-    wall = time.perf_counter() - began
-    cpu = time.process_time() - cpu_began
-    if isinstance(result, ReportedTimes):
-        return result.wall_seconds, result.cpu_seconds
-    return wall, cpu
-
-
 def prepare_runner(
     runner: Runner, dtype: object, warm_up_data: np.ndarray, settings: EpochSettings
 ) -> float:
@@ -216,22 +198,6 @@ def timed_epoch(runner: Runner, X: np.ndarray, settings: EpochSettings) -> tuple
         return timed(epoch)
     finally:
         gc.enable()
-
-
-def interleaved_order(repeats: Mapping[Hashable, int]) -> Iterator[tuple[Hashable, int]]:
-    """``(key, repeat)`` pairs in interleaved order: every key's repeat 0, then repeat 1, …
-
-    A key with fewer repeats sits out the later rounds.
-
-    Examples
-    --------
-    >>> list(interleaved_order({"a": 2, "b": 1}))
-    [('a', 0), ('b', 0), ('a', 1)]
-    """
-    for repeat in range(max(repeats.values(), default=0)):
-        for key, count in repeats.items():
-            if repeat < count:
-                yield key, repeat
 
 
 def interleaved_epoch_seconds(

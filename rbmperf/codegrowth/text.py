@@ -1,5 +1,5 @@
-"""Text, HTML and figures for :mod:`rbmperf.scaling.code_growth` and
-:mod:`rbmperf.scaling.profile_growth` results: reading them only, never measuring."""
+"""Text, HTML and figures for :mod:`rbmperf.codegrowth.timegrowth` and
+:mod:`rbmperf.codegrowth.profile` results: reading them only, never measuring."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..scaling.sweep import predict_seconds
-from .tables import seconds_text
+from ..engine.budget import predict_seconds
+from ..report.tables import seconds_text
 
 if TYPE_CHECKING:
-    from ..scaling.code_growth import ComparisonResult, GrowthResult
-    from ..scaling.growth import GrowthFit
-    from ..scaling.profile_growth import ProfileGrowthResult
+    from ..stats.growth import GrowthFit
+    from .profile import ProfileGrowthResult
+    from .timegrowth import ComparisonResult, GrowthResult
 
 _CLOCK_WORDS = {"cpu": "CPU time", "wall": "wall time"}
 

@@ -28,8 +28,8 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from .scaling.code_growth import SetupError, parse_sizes, time_growth
-from .scaling.profile_growth import profile_growth
+from .profile import profile_growth
+from .timegrowth import SetupError, parse_sizes, time_growth
 
 DEFAULT_SIZES = "1000:32000:x2"
 DEFAULT_BUDGET_SECONDS = 10.0
@@ -150,14 +150,14 @@ class GrowthMagics(Magics):
             return
         from IPython.display import Image, display
 
-        from .report.code_growth import figure_png, plot_growth
+        from .text import figure_png, plot_growth
 
         display(Image(data=figure_png(plot_growth, result)))
 
 
 def _print_result(result: Any) -> None:
     print(result.summary_line())
-    from .report.code_growth import _notes
+    from .text import _notes
 
     for note in _notes(result):
         print(note)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import InputError
-from .code_growth import GrowthResult, time_growth
+from .timegrowth import GrowthResult, time_growth
 
 PLACEHOLDER = "{n}"
 _STARTUP_RUNS = 5

@@ -9,7 +9,7 @@ How it is timed. One ``Rscript`` child process is started when the peer is prepa
 start-up is the peer's "compile" time) and serves commands over a pipe, one line each way.
 Each timed epoch is one ``epoch`` command, which R times itself with ``proc.time()``
 around the epoch alone; the sweep records R's elapsed and CPU (user + system) seconds
-(:class:`~rbmperf.scaling.regions.ReportedTimes`); R's clocks tick in milliseconds,
+(:class:`~rbmperf.engine.regions.ReportedTimes`); R's clocks tick in milliseconds,
 fine for its epochs (0.3 s and more at the blog's shapes). The data are written to a file and
 loaded by R once per data size, and the starting weights (rbmperf's own
 :func:`~rbmperf.training.initial_rbm`, so every series starts from the same point) once
@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.regions import ReportedTimes
 from ..errors import InputError
 from ..training import initial_rbm
-from .regions import ReportedTimes
-from .timing import EpochSettings, Runner
+from .runners import EpochSettings, Runner
 
 R_SCRIPT = Path(__file__).with_name("r") / "cd1_epoch.R"
 INSTALL_HINT = "Debian/Ubuntu: apt-get install r-base-core"

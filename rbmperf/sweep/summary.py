@@ -1,6 +1,6 @@
 """From records to numbers: per-point statistics, floor multiples and growth fits.
 
-Pure functions over the records of :mod:`rbmperf.scaling.results`; the report and the
+Pure functions over the records of :mod:`rbmperf.sweep.results`; the report and the
 command line only format what these return.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .growth import DEFAULT_CONFIDENCE, GrowthFit, fit_growth
+from ..stats.growth import DEFAULT_CONFIDENCE, GrowthFit, fit_growth
 from .results import Record, epoch_seconds, latest_sweep, resolved_clock
 
 ROLE_ORDER = {"floor": 0, "backend": 1, "peer": 2}
@@ -36,7 +36,7 @@ class Point:
     floor_seconds: float | None
     # Median fraction of ones of each sampled state over the repeats (None: not measured);
     # empty for floors and peers. `density_source`: "states" (counted) or "data" (v0 only,
-    # the mean of the data). See :func:`rbmperf.scaling.sweep.run_sweep`.
+    # the mean of the data). See :func:`rbmperf.sweep.run.run_sweep`.
     densities: dict[str, float | None] = field(default_factory=dict)
     density_source: str | None = None
 
@@ -105,7 +105,7 @@ def summarize(
     """Summarize the most recent sweep in `records` (interrupted or not).
 
     Records of earlier sweeps are left out and counted in ``ignored_records``. `clock`
-    picks wall or CPU time (see :func:`rbmperf.scaling.results.epoch_seconds`).
+    picks wall or CPU time (see :func:`rbmperf.sweep.results.epoch_seconds`).
 
     Raises
     ------
@@ -223,7 +223,7 @@ def summarize_machines(
     Parameters
     ----------
     record_sets : sequence of list of dict
-        One machine's records each (what :func:`rbmperf.scaling.results.load_records`
+        One machine's records each (what :func:`rbmperf.sweep.results.load_records`
         returns for its file).
     labels : sequence of str
         One distinct label per record set (see :func:`machine_labels`).
@@ -358,12 +358,12 @@ def growth_fits(
     Parameters
     ----------
     points_or_records : iterable of Point, or of result records
-        :class:`Point` objects, or the records :func:`rbmperf.scaling.sweep.run_sweep`
+        :class:`Point` objects, or the records :func:`rbmperf.sweep.run.run_sweep`
         returns (only ``epoch`` records are used).
     confidence : float, default 0.95
     clock : {"auto", "wall", "cpu"}, default "auto"
         For records only: which time to fit (see
-        :func:`rbmperf.scaling.results.epoch_seconds`); points carry their own.
+        :func:`rbmperf.sweep.results.epoch_seconds`); points carry their own.
 
     Returns
     -------
@@ -372,7 +372,7 @@ def growth_fits(
 
     Examples
     --------
-    >>> from rbmperf.scaling import run_sweep, growth_fits
+    >>> from rbmperf.sweep.run import run_sweep; from rbmperf.sweep.summary import growth_fits
     >>> records = run_sweep(["numpy"], [200, 400, 800, 1600], n_hidden=20)  # doctest: +SKIP
     >>> growth_fits(records)[("numpy", "float32")].verdict  # doctest: +SKIP
     'linear'

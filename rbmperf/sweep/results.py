@@ -3,7 +3,7 @@
 Each record is a flat dict with a ``kind``:
 
 ``run``      one per sweep started: ``run_id``, ``settings`` (dict), ``settings_key``,
-             ``machine`` (see :func:`rbmperf.scaling.machine.machine_info`); a sweep on
+             ``machine`` (see :func:`rbmperf.sweep.machine.machine_info`); a sweep on
              synthetic data of a set density (a density sweep's point) also ``density``.
 ``compile``  ``name``, ``role``, ``dtype``, ``seconds`` (just-in-time compilation or other
              preparation, never part of an epoch time).

@@ -12,7 +12,7 @@
   ``--peers torch-loop`` both select it), so that it never shares a series name with the
   ``torch`` backend.
 - ``r``: the blog's R port, a plain vectorised R CD-1 epoch run by ``Rscript`` in a child
-  process that times its own epochs (:mod:`rbmperf.scaling.r_peer`); float64 only.
+  process that times its own epochs (:mod:`rbmperf.sweep.r_peer`); float64 only.
 
 None is a dependency: :func:`available_peers` lists those usable here, :func:`peer_status`
 says why the others are not.
@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import r_peer
-from .timing import EpochSettings, Runner
+from .runners import EpochSettings, Runner
 
 
 class SklearnPeer(Runner):

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..validation import check_data, check_dtype, check_int
-from .timing import EpochSettings, as_runner, prepare_runner
+from .runners import EpochSettings, as_runner, prepare_runner
 
 _SORT_KEYS = ("tottime", "cumulative", "ncalls")
 # Sub-folder of a report folder that holds the profile tables (the report links them).

@@ -1,6 +1,6 @@
 """The edges of a timed region: what makes a time honest on a device or in another process.
 
-A sweep times a call (:func:`rbmperf.scaling.timing.timed`) with the host's clocks. Two
+A sweep times a call (:func:`rbmperf.sweep.runners.timed`) with the host's clocks. Two
 kinds of runner need more than that:
 
 - **A backend on an accelerator** (``Backend.device`` other than ``"cpu"``, e.g.
@@ -11,7 +11,7 @@ kinds of runner need more than that:
   CPU ``synchronize`` does nothing, so every backend goes through the same path.
   The CPU time of such a region is the host's time spent driving the device (waiting
   spins), not the device's work: sweeps with a device series report wall time (see
-  :func:`rbmperf.scaling.results.resolved_clock`).
+  :func:`rbmperf.sweep.results.resolved_clock`).
 - **A peer in a child process** (the R peer) times its own epochs, so that the child's
   start-up, compilation and data loading stay outside. Its call returns
   :class:`ReportedTimes`, and the sweep records those instead of the host's clocks (which

@@ -54,6 +54,7 @@ import numpy as np
 
 from ..backends import available_backends
 from ..engine.budget import VERDICT_ALLOWANCE, predict_seconds
+from ..engine.defaults import DEFAULT_SIZES
 from ..errors import InputError, ResultsWarning
 from ..progress import progress_bar
 from ..stats.growth import MIN_SIZES
@@ -80,7 +81,6 @@ from .runners import (
     timed_epoch,
 )
 
-DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
 DEFAULT_REPEATS = 3
 DEFAULT_BUDGET_SECONDS = 10.0
 # Sweeps whose first size is larger than _PROBE_ABOVE first time small probe epochs, so

@@ -587,6 +587,9 @@ class BinaryBackend(Backend):
     """
 
     name = "binary"
+    # Its products skip zeros, so an epoch's cost falls as the model learns (h0's density
+    # drops): the sweep times it at steady state (rbmperf.sweep.runners.STEADY_STATE_ROWS).
+    cost_depends_on_state = True
     description = "numba gather-add / popcount kernels where a product has a 0/1 operand"
 
     # One workspace per thread: the backend object is shared by every thread.

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.clocks import CLOCKS
 from ..engine.defaults import DEFAULT_BUDGET_SECONDS, DEFAULT_MIN_ROUNDS
 from ..engine.measure import (
     Measurement,
@@ -398,7 +399,7 @@ def _measure(
 ) -> tuple[dict[str, GrowthResult], int | None]:
     requested = check_sizes(sizes)
     repeats = check_int(repeats, "repeats", minimum=1)
-    clock = check_clock(clock)
+    clock = check_clock(clock, CLOCKS)
     budget = check_budget(budget)
     threads = check_threads(threads)
     thresholds = _check_thresholds(thresholds)

@@ -40,6 +40,7 @@ from ..engine.clocks import CLOCKS, interleaved_order, timed
 from ..engine.regions import synchronized_epoch
 from ..errors import InputError
 from ..training import initial_rbm
+from ..validation import check_clock
 from .floor import FloorBuffers, floor_epoch
 
 # Warm-up epochs run on at most this many rows: enough to touch every code path.
@@ -281,8 +282,7 @@ def interleaved_epoch_seconds(
         Parallel lists with one entry per timed epoch: the form
         :func:`rbmperf.fit_growth` takes.
     """
-    if clock not in CLOCKS:
-        raise InputError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
+    check_clock(clock, CLOCKS)
     settings = settings or EpochSettings()
     runners = {label: as_runner(contender) for label, contender in contenders.items()}
     for label, runner in runners.items():

@@ -20,8 +20,10 @@ verdict, not scored.
 
 The bursty load: two processes (``multiprocessing``), started before a load's runs and
 stopped after them (also on Ctrl-C or an error), each alternating busy spells (a pure-Python
-loop) and idle spells of random lengths in 0.05–0.4 s, seeded (``--seed``). On the 2-vCPU
-machines here that keeps both cores busy about half of the time, in bursts.
+loop) and idle spells of random lengths in 0.05–0.4 s, seeded (``--seed``). Busy and idle
+spells have the same distribution, so each process is busy about half of the time: on the
+2-vCPU machines here about one core's worth of competing work on average, in bursts that
+sometimes take both cores.
 
 The known set is imported by its file path, relative to this script, not through the
 ``rbmperf`` package: ``PYTHONPATH=/old/checkout`` then measures that checkout's

@@ -15,8 +15,24 @@ from rbmperf.sweep.summary import summarize
 SIZES = (1000, 2000, 4000, 8000)
 
 
-def fake_sweep(*, threads: int = 1, finished: bool = True, cpu_factor: float = 1.0):
-    """Records of a sweep with exactly known times: numpy is 1.2 × floor, naive quadratic."""
+# binary's h0 density (fraction of ones) at each size, as a fresh model learning during
+# the timed epoch would show it: 31% at the smallest N, 12% at the largest.
+H0_DENSITY = dict(zip(SIZES, (0.31, 0.25, 0.18, 0.12), strict=True))
+
+
+def fake_sweep(
+    *,
+    threads: int = 1,
+    finished: bool = True,
+    cpu_factor: float = 1.0,
+    protocols: bool = False,
+):
+    """Records of a sweep with exactly known times: numpy is 1.2 × floor, naive quadratic.
+
+    With `protocols`, as the current sweep writes them: backends name their protocol and
+    densities, and a binary backend (0.5 × floor) is timed at steady state after 16,000
+    rows; without, as an older rbmperf wrote them (no protocol, no densities).
+    """
     base = {"run_id": "r1", "sweep_id": "s1", "settings_key": "k"}
     records = [
         {
@@ -52,19 +68,48 @@ def fake_sweep(*, threads: int = 1, finished: bool = True, cpu_factor: float = 1
                 ("numpy", "backend", 1.2e-4 * n),
                 ("naive", "backend", 1e-7 * n**2),
             ):
+                record = {
+                    **base,
+                    "kind": "epoch",
+                    "name": name,
+                    "role": role,
+                    "dtype": "float32",
+                    "n": n,
+                    "repeat": repeat,
+                    "seconds": seconds * wobble,
+                    "cpu_seconds": seconds * wobble * cpu_factor,
+                    "threads": threads,
+                    "n_batches": n // 100,
+                }
+                if protocols and role == "backend":
+                    record.update(
+                        protocol="fresh",
+                        v0_density=0.13,
+                        h0_density=None,
+                        v1_density=None,
+                        density_source="data",
+                    )
+                records.append(record)
+            if protocols:
                 records.append(
                     {
                         **base,
                         "kind": "epoch",
-                        "name": name,
-                        "role": role,
+                        "name": "binary",
+                        "role": "backend",
                         "dtype": "float32",
                         "n": n,
                         "repeat": repeat,
-                        "seconds": seconds * wobble,
-                        "cpu_seconds": seconds * wobble * cpu_factor,
+                        "seconds": 0.5e-4 * n * wobble,
+                        "cpu_seconds": 0.5e-4 * n * wobble * cpu_factor,
                         "threads": threads,
                         "n_batches": n // 100,
+                        "protocol": "steady",
+                        "warmup_rows": n * -(-16_000 // n),
+                        "v0_density": 0.13,
+                        "h0_density": H0_DENSITY[n] * wobble,
+                        "v1_density": 0.14 * wobble,
+                        "density_source": "states",
                     }
                 )
     records.append(

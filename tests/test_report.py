@@ -300,11 +300,11 @@ def test_the_report_explains_both_protocols_and_flags_results_that_record_none(t
     new = write_report(fake_sweep(protocols=True), tmp_path / "new")
     markdown = new.markdown.read_text()
     assert "a *fresh model* is timed from freshly initialised parameters" in markdown
-    assert "is timed at *steady state*, from parameters already trained" in markdown
+    assert "is timed at *steady state after R rows*: from parameters already trained" in markdown
     assert "| steady state after 16,000 rows; h0 31%→12% | 2.25 s, 12 epochs |" in markdown
     assert "not record" not in markdown
     page = new.html.read_text()
-    assert "<em>steady state</em>" in page
+    assert "<em>steady state after R rows</em>" in page
     assert "<td>steady state after 16,000 rows; h0 31%→12%</td><td>2.25 s, 12 epochs</td>" in page
     old = write_report(fake_sweep(), tmp_path / "old")
     markdown = old.markdown.read_text()

@@ -60,13 +60,10 @@ def scaling_panels(summary: Summary) -> Figure:
     from matplotlib.ticker import NullFormatter
 
     dtypes = sorted({dtype for _, dtype in summary.series})
-    per_panel = max(sum(1 for _, d in summary.series if d == dtype) for dtype in dtypes)
-    columns = 2 if per_panel > 12 else 1
-    legend_height = 0.2 * -(-per_panel // columns)
     figure, panels = plt.subplots(
         1,
         len(dtypes),
-        figsize=(max(7.0, 6.5 * len(dtypes)), 4.8 + legend_height),
+        figsize=(max(7.0, 6.5 * len(dtypes)), 5.0),
         dpi=100,
         sharey=True,
         squeeze=False,
@@ -91,11 +88,12 @@ def scaling_panels(summary: Summary) -> Figure:
         axes.set_xlabel("N (training samples)")
         axes.set_title(dtype)
         axes.grid(True, which="both", alpha=0.2)
+        # Under its panel, one column (side by side, legends have only a panel's width);
+        # the saved figure grows to hold them (``bbox_inches="tight"``).
         axes.legend(
             fontsize=8,
             loc="upper left",
             bbox_to_anchor=(0.0, -0.13),
-            ncols=columns,
             frameon=False,
             borderaxespad=0.0,
         )

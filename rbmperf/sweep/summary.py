@@ -23,9 +23,6 @@ from .results import Record, epoch_seconds, latest_sweep, resolved_clock
 ROLE_ORDER = {"floor": 0, "backend": 1, "peer": 2}
 # The sampled states whose fractions of ones a backend's epoch records carry.
 STATES = ("v0", "h0", "v1")
-# How an epoch was timed (an epoch record's ``protocol``): from freshly initialised
-# parameters, or from parameters already trained to steady state on the same data.
-PROTOCOLS = ("fresh", "steady")
 
 
 @dataclass(frozen=True)

@@ -81,10 +81,9 @@ def test_the_trivial_child_is_of_the_same_program():
 
 
 def test_a_failing_or_missing_command_says_so():
+    failing = "import sys; sys.stderr.write('gone wrong'); sys.exit(3)"
     with pytest.raises(ChildFailedError, match="exit status 3") as caught:
-        command_peak_rss(
-            [sys.executable, "-c", "import sys; sys.stderr.write('gone wrong'); sys.exit(3)"]
-        )
+        command_peak_rss([sys.executable, "-c", failing])
     assert "gone wrong" in str(caught.value)
     with pytest.raises(FileNotFoundError, match="no-such-program"):
         command_peak_rss(["no-such-program", "1"])

@@ -151,7 +151,7 @@ def test_memory_that_does_not_grow_reads_constant_not_an_error():
 
 
 def test_small_peaks_make_memory_undecided_and_the_message_asks_for_larger_sizes():
-    # list(range(n)) needs 8n + 56 bytes: 856…6,456 B here, three of them under 4 KiB.
+    # list(range(n)) holds n pointers and the ints above 256: 952 B…23 KiB here, two under 4 KiB.
     with pytest.raises(GrowthUndecided, match="larger sizes") as caught:
         assert_growth(lambda n: list(range(n)), [100, 200, 400, 800], time=None, memory="constant")
     assert caught.value.check.memory_outcome == "undecided"

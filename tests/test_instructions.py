@@ -1,7 +1,7 @@
 """Instruction counts under valgrind's cachegrind: exact repeats, growth, bad input.
 
 Counts are exact, so repeats are compared for equality. Each child under valgrind costs
-1–3 s here (an interpreter start-up), so the tests that run valgrind are few: 9 children
+1–5 s here (an interpreter start-up), so the tests that run valgrind are few: 11 children
 in all. They are skipped, with the reason, where valgrind cannot count.
 """
 
@@ -25,7 +25,14 @@ from rbmperf.engine.instructions import (
 from rbmperf.engine.memory import ChildFailedError
 from rbmperf.errors import InputError, InputTypeError
 
-needs_valgrind = pytest.mark.skipif(valgrind_status() is not None, reason=str(valgrind_status()))
+
+@pytest.fixture
+def valgrind() -> None:
+    """Skip, with valgrind_status()'s reason, where valgrind cannot count (checked only
+    when a test that needs it runs: the check itself runs valgrind once)."""
+    problem = valgrind_status()
+    if problem:
+        pytest.skip(problem)
 
 
 def local_function_holder():
@@ -80,8 +87,7 @@ def test_bad_counts_and_a_missing_valgrind_are_one_error_before_any_child(monkey
         count_calls(total, [10])
 
 
-@needs_valgrind
-def test_a_callables_count_repeats_exactly_and_grows_linearly():
+def test_a_callables_count_repeats_exactly_and_grows_linearly(valgrind):
     first = count_calls(total, [2000, 8000], calls=2)
     again = instructions_per_call(total, 2000, calls=2)
     assert again == first[0]  # exact: PYTHONHASHSEED=0, one thread
@@ -92,8 +98,7 @@ def test_a_callables_count_repeats_exactly_and_grows_linearly():
     assert 0.97 <= exponent <= 1.08, first
 
 
-@needs_valgrind
-def test_a_commands_count_grows_with_its_work_above_the_interpreters_start_up():
+def test_a_commands_count_grows_with_its_work_above_the_interpreters_start_up(valgrind):
     def count(statement):
         return command_instructions([sys.executable, "-S", "-c", statement])
 
@@ -103,7 +108,6 @@ def test_a_commands_count_grows_with_its_work_above_the_interpreters_start_up():
     assert (large - start_up) / (small - start_up) == pytest.approx(4, rel=0.01)
 
 
-@needs_valgrind
-def test_a_failing_child_shows_its_error():
+def test_a_failing_child_shows_its_error(valgrind):
     with pytest.raises(ChildFailedError, match="broken at n=10"):
         instructions_per_call(broken, 10)

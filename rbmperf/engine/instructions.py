@@ -34,8 +34,16 @@ and the count of one call is ``(count(B) − count(A)) / calls``. Everything bef
 extra calls is the same program on the same input, executed instruction for instruction
 alike in both, so it cancels exactly; what remains is the calls themselves, a few
 instructions of loop per call, and any difference in interpreter shut-down the calls'
-leftovers cause (freed with the argument in both children; measured: below 0.01% of a
-call here).
+leftovers cause (freed with the argument in both children).
+
+"Alike" has one condition: the folders the imports search must list the same files in
+both children. Python reads the listing of each folder on ``sys.path`` that an import
+searches, and the cost of that depends on what is in it: with ``/tmp`` on the path (a
+script run from ``/tmp``), where other programs create files every second, the count of
+one call moved by 0.3% between two runs here. So the child leaves out the working folder
+that ``python -c`` puts first on its path while it starts; a folder on this process's
+``sys.path`` whose contents change while counting still moves the count. With stable
+folders, two runs gave the same counts to the instruction.
 
 In the child, ``PYTHONHASHSEED=0`` and one thread for OpenBLAS, OpenMP, MKL and numba:
 a second thread's busy-waiting would make the count depend on scheduling.
@@ -91,7 +99,10 @@ _STDERR_TAIL = 2000
 
 # Runs in the child: import func and setup by reference, build the argument, warm up, call.
 _CHILD = """
-import importlib, json, sys
+import sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]  # not the working folder, whose listing may change, for json and importlib
+import importlib, json
 spec = json.loads(sys.argv[1])
 sys.path[:] = spec["path"]
 def resolve(reference):
@@ -343,9 +354,10 @@ def count_calls(
     if problem:
         raise InputError(problem)
     environment = {**os.environ, **CHILD_ENVIRONMENT}
+    search_path = [entry or os.getcwd() for entry in sys.path]
     counts = []
     for n in checked:
-        spec = {"path": sys.path, "func": func_reference, "setup": setup_reference, "n": n}
+        spec = {"path": search_path, "func": func_reference, "setup": setup_reference, "n": n}
         baseline, with_calls = (
             command_instructions(
                 [sys.executable, "-c", _CHILD, json.dumps({**spec, "calls": extra})],

@@ -476,8 +476,19 @@ def _sizes_text(sizes: Sequence[int]) -> str:
     return ", ".join(str(n) for n in sizes)
 
 
-def _fit_text(fit: GrowthFit) -> str:
-    return f"k = {fit.exponent:.2f}, {fit.confidence:.0%} CI [{fit.ci_low:.2f}, {fit.ci_high:.2f}]"
+def _fit_text(fit: GrowthFit, limit: float) -> str:
+    # Two decimals, or more (up to four) where fewer would round an end onto the bound:
+    # "[0.96, 1.15] straddles 1.15" reads as a contradiction, "[0.962, 1.1503]" does not.
+    digits = 2
+    while digits < 4 and any(
+        end != limit and round(end, digits) == round(limit, digits)
+        for end in (fit.ci_low, fit.ci_high)
+    ):
+        digits += 1
+    return (
+        f"k = {fit.exponent:.{digits}f}, {fit.confidence:.0%} CI "
+        f"[{fit.ci_low:.{digits}f}, {fit.ci_high:.{digits}f}]"
+    )
 
 
 def _time_reason(
@@ -490,9 +501,9 @@ def _time_reason(
     if skipped:
         measured += f" (budget skipped {_sizes_text(skipped)})"
     if outcome == "pass":
-        return f"{_fit_text(fit)} lies at or below {bound_text}; {measured}"
+        return f"{_fit_text(fit, limit)} lies at or below {bound_text}; {measured}"
     if outcome == "fail":
-        return f"{_fit_text(fit)} lies above {bound_text}; {measured}"
+        return f"{_fit_text(fit, limit)} lies above {bound_text}; {measured}"
     budget_text = "no limit" if budget is None else f"{budget:g} s"
     if fit.n_sizes < MIN_SIZES or math.isnan(fit.exponent):
         return (
@@ -505,7 +516,7 @@ def _time_reason(
     if skipped:
         more = f"a larger budget (now {budget_text}: it skipped the largest sizes)"
     return (
-        f"{_fit_text(fit)} straddles {bound_text}; {measured}. More would decide: {more}, "
+        f"{_fit_text(fit, limit)} straddles {bound_text}; {measured}. More would decide: {more}, "
         f"or a wider size range (now {first}…{last}, {last / first:.3g}×)"
     )
 
@@ -522,9 +533,9 @@ def _memory_reason(peaks: MemoryGrowth, bound: Bound, limit: float, outcome: str
             f"within {bound_text}"
         )
     if outcome == "pass":
-        return f"{_fit_text(fit)} lies at or below {bound_text}; peaks {listed}"
+        return f"{_fit_text(fit, limit)} lies at or below {bound_text}; peaks {listed}"
     if outcome == "fail":
-        return f"{_fit_text(fit)} lies above {bound_text}; peaks {listed}"
+        return f"{_fit_text(fit, limit)} lies above {bound_text}; peaks {listed}"
     first, last = peaks.sizes[0], peaks.sizes[-1]
     tiny = [n for n, p in zip(peaks.sizes, peaks.peaks, strict=True) if p < TINY_PEAK_BYTES]
     more = f"a wider size range (now {first}…{last}, {last / first:.3g}×)"
@@ -533,7 +544,9 @@ def _memory_reason(peaks: MemoryGrowth, bound: Bound, limit: float, outcome: str
             f"larger sizes: peaks under {TINY_PEAK_BYTES:,} bytes (at n={_sizes_text(tiny)}) "
             f"are too small to tell from the interpreter's own; or {more}"
         )
-    return f"{_fit_text(fit)} straddles {bound_text}; peaks {listed}. More would decide: {more}"
+    return (
+        f"{_fit_text(fit, limit)} straddles {bound_text}; peaks {listed}. More would decide: {more}"
+    )
 
 
 def _bytes_text(count: int) -> str:

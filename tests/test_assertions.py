@@ -100,11 +100,14 @@ def test_too_few_or_unordered_sizes_are_refused_before_anything_is_measured():
         assert_growth(never_called, [10, 20, 40, 80], setup=3)
 
 
-def test_a_linear_function_passes_a_linear_bound():
-    check = assert_growth(sum_to, LINEAR_SIZES, budget=None)
+def test_a_linear_function_passes_a_bound_above_its_exponent():
+    # Bound 1.3, not "linear" (1.15): with time_growth's 3 repeats a sum over n passed
+    # "linear" in 27 of 30 runs at load average 7.7 here and was undecided in 3 (k up to
+    # 1.16 [1.11, 1.19]); its interval's top stayed at or below 1.19 in all 30.
+    check = assert_growth(sum_to, LINEAR_SIZES, time=1.3, budget=None)
     assert check.outcome == "pass"
-    # Tolerance: the verdict itself, the whole 95% interval at or below 1.15.
-    assert check.time.growth.ci_high <= 1.15, check
+    assert check.time.growth.ci_high <= 1.3, check
+    assert "lies at or below k ≤ 1.3" in check.time_reason
 
 
 def test_a_quadratic_function_fails_a_linear_bound_with_its_exponent_interval_and_sizes():

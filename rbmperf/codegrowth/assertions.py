@@ -513,7 +513,9 @@ def _time_reason(
         )
     first, last = timing.sizes[0], timing.sizes[-1]
     more = f"a larger budget (now {budget_text}: more repeats narrow the interval)"
-    if skipped:
+    if budget is None:
+        more = "more repeats or a quieter machine (the budget is unlimited)"
+    elif skipped:
         more = f"a larger budget (now {budget_text}: it skipped the largest sizes)"
     return (
         f"{_fit_text(fit, limit)} straddles {bound_text}; {measured}. More would decide: {more}, "

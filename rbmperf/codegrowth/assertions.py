@@ -63,7 +63,6 @@ Known limits
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import time as _time
@@ -73,10 +72,13 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..engine.defaults import DEFAULT_BUDGET_SECONDS
+from ..engine.measure import call_setup
 from ..engine.memory import peak_bytes
 from ..errors import InputError
 from ..stats.growth import MIN_SIZES, GrowthFit, fit_growth
-from .timegrowth import GrowthResult, call_setup, check_callable, check_sizes, time_growth
+from ..validation import check_budget, check_callable, check_sizes
+from .timegrowth import GrowthResult, time_growth
 
 #: The upper limit on the exponent of each named bound.
 BOUNDS = {"constant": 0.15, "sublinear": 0.85, "linear": 1.15}
@@ -284,7 +286,7 @@ def check_growth(
     setup: Callable[[int], object] | None = None,
     time: Bound | None = "linear",
     memory: Bound | None = None,
-    budget: float | None = 2.0,
+    budget: float | None = DEFAULT_BUDGET_SECONDS,
     clock: str = "cpu",
     label: str | None = None,
 ) -> GrowthCheck:
@@ -308,10 +310,7 @@ def check_growth(
     requested = check_sizes(sizes)
     if len(requested) < MIN_SIZES:
         raise InputError(f"a growth verdict needs at least {MIN_SIZES} sizes; got {len(requested)}")
-    if budget is not None and (
-        isinstance(budget, bool) or not isinstance(budget, numbers.Real) or not budget > 0
-    ):
-        raise InputError(f"budget must be a number of seconds > 0, or None; got {budget!r}")
+    budget = check_budget(budget)
     name = label if label is not None else getattr(func, "__name__", "func")
 
     began = _time.perf_counter()
@@ -352,7 +351,7 @@ def assert_growth(
     setup: Callable[[int], object] | None = None,
     time: Bound | None = "linear",
     memory: Bound | None = None,
-    budget: float | None = 2.0,
+    budget: float | None = DEFAULT_BUDGET_SECONDS,
     clock: str = "cpu",
 ) -> GrowthCheck:
     """Assert that `func`'s cost grows no faster than a bound, in time, memory or both.
@@ -373,7 +372,9 @@ def assert_growth(
     memory : {"constant", "sublinear", "linear"}, float or None, default None
         The bound on the exponent of the peak memory of one call; None: not checked.
     budget : float or None, default 2.0
-        Seconds the timing may spend (:func:`rbmperf.time_growth`'s `budget`).
+        Seconds the timing may spend deciding (:func:`rbmperf.time_growth`'s `budget`:
+        after three rounds of repeats, more rounds until the interval lies wholly on one
+        side of the bound or the budget is spent). None: exactly three rounds.
     clock : str, default "cpu"
         The clock the time is fitted on (:func:`rbmperf.time_growth`'s `clock`).
 
@@ -461,11 +462,10 @@ def interval_text(fit: GrowthFit | None) -> str:
 
 
 def _measure_time(func, sizes, setup, budget, clock, label, limit) -> GrowthResult:
-    options: dict[str, Any] = {"setup": setup, "budget": budget, "clock": clock, "label": label}
-    # An engine that can spend its budget deciding against a threshold is told the bound.
-    if "thresholds" in inspect.signature(time_growth).parameters:
-        options["thresholds"] = (limit,)
-    return time_growth(func, sizes, **options)
+    # The engine spends its budget until the interval lies wholly on one side of the bound.
+    return time_growth(
+        func, sizes, setup=setup, budget=budget, clock=clock, label=label, thresholds=(limit,)
+    )
 
 
 def _bound_text(bound: Bound, limit: float) -> str:

@@ -30,11 +30,11 @@ number of calls after the warm-up:
 - child A: start-up, imports, ``argument = setup(n)``, one warm-up call ``func(argument)``;
 - child B: the same, then `calls` more calls ``func(argument)``;
 
-and the count of one call is ``(count(B) − count(A)) / calls``. Everything before the
-extra calls is the same program on the same input, executed instruction for instruction
-alike in both, so it cancels exactly; what remains is the calls themselves, a few
-instructions of loop per call, and any difference in interpreter shut-down the calls'
-leftovers cause (freed with the argument in both children).
+run side by side, and the count of one call is ``(count(B) − count(A)) / calls``.
+Everything before the extra calls is the same program on the same input, executed
+instruction for instruction alike in both, so it cancels exactly; what remains is the
+calls themselves, a few instructions of loop per call, and any difference in interpreter
+shut-down the calls' leftovers cause (freed with the argument in both children).
 
 "Alike" has one condition: the folders the imports search must list the same files in
 both children. Python reads the listing of each folder on ``sys.path`` that an import
@@ -213,27 +213,64 @@ def command_instructions(
         raise InputError("valgrind is not installed: instruction counts need it")
     if shutil.which(argv[0]) is None:
         raise FileNotFoundError(f"no program {argv[0]!r} (not a file, nor on the PATH)")
+    return _count_together([argv], env=env, timeout=timeout)[0]
+
+
+def _count_together(
+    commands: Sequence[Sequence[str]],
+    *,
+    env: Mapping[str, str] | None,
+    timeout: float | None,
+) -> list[int]:
+    """Count several commands under cachegrind at once (one child each, side by side).
+
+    A count does not depend on what else runs; side by side, the two children of one size
+    take the wall time of one where a second core is free, and read the file system at
+    nearly the same moment.
+    """
+    valgrind = shutil.which(VALGRIND) or VALGRIND
     environment = dict(os.environ if env is None else env)
     environment["PYTHONHASHSEED"] = "0"
     with tempfile.TemporaryDirectory(prefix="rbmperf-cachegrind-") as folder:
-        logs = Path(folder)
-        # valgrind's report goes to one file per process, apart from the program's stderr.
-        command = [valgrind, *VALGRIND_OPTIONS, f"--log-file={logs / 'log.%p'}", *argv]
-        done = subprocess.run(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=environment,
-            timeout=timeout,
-            check=False,
-        )
-        reports = [path.read_text(errors="replace") for path in sorted(logs.glob("log.*"))]
-    stderr = done.stderr.decode(errors="replace")
-    if done.returncode != 0:
-        raise ChildFailedError(argv, done.returncode, stderr + "".join(reports)[-_STDERR_TAIL:])
-    counts = [int(match.replace(",", "")) for text in reports for match in _I_REFS.findall(text)]
+        started = []
+        try:
+            for index, argv in enumerate(commands):
+                logs = Path(folder) / str(index)
+                logs.mkdir()
+                # valgrind's reports go to a file per process, apart from the program's stderr
+                # (a file, not a pipe: a pipe nobody reads yet could stall a child).
+                command = [valgrind, *VALGRIND_OPTIONS, f"--log-file={logs / 'log.%p'}", *argv]
+                stderr = open(logs / "stderr", "w+b")
+                try:
+                    child = subprocess.Popen(
+                        command, stdout=subprocess.DEVNULL, stderr=stderr, env=environment
+                    )
+                except BaseException:
+                    stderr.close()
+                    raise
+                started.append((list(argv), logs, stderr, child))
+            counts = []
+            for argv, logs, stderr, child in started:
+                status = child.wait(timeout=timeout)
+                stderr.seek(0)
+                message = stderr.read().decode(errors="replace")
+                reports = "".join(path.read_text(errors="replace") for path in logs.glob("log.*"))
+                counts.append(_parse_count(argv, status, message, reports))
+            return counts
+        finally:
+            for _, _, stderr, child in started:
+                if child.poll() is None:  # a timeout, Ctrl-C or another child's failure
+                    child.kill()
+                    child.wait()
+                stderr.close()
+
+
+def _parse_count(argv: list[str], status: int, stderr: str, reports: str) -> int:
+    if status != 0:
+        raise ChildFailedError(argv, status, stderr or reports)
+    counts = [int(match.replace(",", "")) for match in _I_REFS.findall(reports)]
     if not counts:
-        tail = ("".join(reports) + stderr).strip()[-_STDERR_TAIL:]
+        tail = (reports + stderr).strip()[-_STDERR_TAIL:]
         raise InputError(f"valgrind reported no instruction count for {' '.join(argv)}\n{tail}")
     return sum(counts)
 
@@ -358,13 +395,13 @@ def count_calls(
     counts = []
     for n in checked:
         spec = {"path": search_path, "func": func_reference, "setup": setup_reference, "n": n}
-        baseline, with_calls = (
-            command_instructions(
-                [sys.executable, "-c", _CHILD, json.dumps({**spec, "calls": extra})],
-                env=environment,
-                timeout=timeout,
-            )
-            for extra in (0, int(calls))
+        baseline, with_calls = _count_together(
+            [
+                [sys.executable, "-c", _CHILD, json.dumps({**spec, "calls": extra})]
+                for extra in (0, int(calls))
+            ],
+            env=environment,
+            timeout=timeout,
         )
         counts.append(
             InstructionCount(n, (with_calls - baseline) / calls, baseline, with_calls, int(calls))

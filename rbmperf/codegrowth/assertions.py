@@ -70,20 +70,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-
 from ..engine.defaults import DEFAULT_BUDGET_SECONDS
 from ..engine.measure import call_setup
-from ..engine.memory import peak_bytes
+from ..engine.memory import TINY_PEAK_BYTES, MemoryGrowth, memory_growth, peak_bytes
 from ..errors import InputError
-from ..stats.growth import MIN_SIZES, GrowthFit, fit_growth
+from ..stats.growth import MIN_SIZES, GrowthFit
 from ..validation import check_budget, check_callable, check_sizes
 from .timegrowth import GrowthResult, time_growth
 
 #: The upper limit on the exponent of each named bound.
 BOUNDS = {"constant": 0.15, "sublinear": 0.85, "linear": 1.15}
-#: A memory whose every peak is below this many bytes reads constant.
-TINY_PEAK_BYTES = 4096
 
 Outcome = Literal["pass", "fail", "undecided"]
 Bound = str | float | int
@@ -116,31 +112,6 @@ class GrowthUndecided(AssertionError):
     def __init__(self, message: str, check: GrowthCheck):
         super().__init__(message)
         self.check = check
-
-
-@dataclass(frozen=True)
-class MemoryGrowth:
-    """Peak traced bytes of one call at each size, and the growth fitted to them.
-
-    Attributes
-    ----------
-    sizes : tuple of int
-        The sizes, ascending.
-    peaks : tuple of int
-        Peak bytes of one call at each size, as measured.
-    fit : GrowthFit or None
-        The fit of the peaks (those under :data:`TINY_PEAK_BYTES` read as that); None when
-        every peak is under it.
-    """
-
-    sizes: tuple[int, ...]
-    peaks: tuple[int, ...]
-    fit: GrowthFit | None
-
-    @property
-    def constant(self) -> bool:
-        """Whether every peak is under :data:`TINY_PEAK_BYTES` (memory reads constant)."""
-        return self.fit is None
 
 
 @dataclass(frozen=True)
@@ -447,11 +418,7 @@ def measure_memory(
             func(argument)
         peaks.append(peak_bytes(func, argument))
         del argument
-    sizes = tuple(int(n) for n in sizes)
-    if max(peaks) < TINY_PEAK_BYTES:
-        return MemoryGrowth(sizes, tuple(peaks), None)
-    read = np.maximum(np.asarray(peaks, dtype=np.float64), TINY_PEAK_BYTES)
-    return MemoryGrowth(sizes, tuple(peaks), fit_growth(sizes, read))
+    return memory_growth(sizes, peaks)
 
 
 def interval_text(fit: GrowthFit | None) -> str:

@@ -65,7 +65,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.clocks import CLOCKS
+from ..engine.clocks import TIMED_CLOCKS
 from ..engine.measure import SkippedSize, measure
 from ..stats.growth import LINEAR_BAND, GrowthFit, fit_growth
 from ..validation import (
@@ -250,7 +250,7 @@ def profile_growth(
     """
     requested = check_sizes(sizes)
     repeats = check_int(repeats, "repeats", minimum=1)
-    clock = check_clock(clock, CLOCKS)
+    clock = check_clock(clock, TIMED_CLOCKS)
     budget = check_budget(budget)
     threads = check_threads(threads)
     check_callable(func, "func")

@@ -17,7 +17,17 @@ from ..report.tables import seconds_text
 if TYPE_CHECKING:
     from ..stats.growth import GrowthFit
 
-_CLOCK_WORDS = {"cpu": "CPU time", "wall": "wall time"}
+_CLOCK_WORDS = {"cpu": "CPU time", "wall": "wall time", "instructions": "instructions"}
+
+
+def value_text(clock: str, value: float) -> str:
+    """A measured value in its unit: seconds, or an instruction count (``1.23 M``)."""
+    if clock != "instructions":
+        return seconds_text(value)
+    for scale, unit in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return f"{value:.3g}"
 
 
 def _sizes_text(sizes: tuple[int, ...]) -> str:
@@ -39,18 +49,33 @@ def spent_text(result: Any) -> str:
     if not steps:
         return ""
     last = steps[-1]
+    if last.action == "instructions":
+        return f"{last.detail}: {result.spent_seconds:.1f} s"
     budget = "no budget: fixed rounds" if result.budget is None else f"budget {result.budget:g} s"
-    added = [step for step in steps if step.action == "wider range"]
-    wider = (
-        f"; sizes added: {', '.join(s.detail.split(' added')[0] for s in added)}" if added else ""
-    )
-    how = "decided" if last.detail.startswith("decided") else "stopped"
-    if last.action != "stop":
-        how = "stopped"
-    return (
-        f"{how} after {result.rounds} round{'s' if result.rounds != 1 else ''} in "
-        f"{result.spent_seconds:.2f} s ({budget}){wider}"
-    )
+    added = [step.detail.split(" added")[0] for step in steps if step.action == "wider range"]
+    wider = f"; sizes added: {', '.join(added)}" if added else ""
+    stops = [step for step in steps if step.action == "stop"]
+    how = "decided" if stops and stops[-1].detail.startswith("decided") else "stopped"
+    rounds = f"{result.rounds} round{'s' if result.rounds != 1 else ''}"
+    return f"{how} after {rounds} in {result.spent_seconds:.2f} s ({budget}){wider}"
+
+
+def memory_text(result: Any) -> str:
+    """``memory: k = 1.00 [1.00, 1.00] linear (peak 128 kB … 2.05 MB)``, or ``""``."""
+    growth = getattr(result, "memory_growth", None)
+    if growth is None:
+        return ""
+    peaks = f"peak {_bytes_text(min(growth.peaks))} … {_bytes_text(max(growth.peaks))}"
+    if growth.constant:
+        return f"memory: constant, every peak under 4 kB ({peaks})"
+    return f"memory: {growth.fit.describe()} ({peaks} per call)"
+
+
+def _bytes_text(count: float) -> str:
+    for scale, unit in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count:.0f} B"
 
 
 def _notes(result: Any) -> list[str]:
@@ -58,6 +83,9 @@ def _notes(result: Any) -> list[str]:
     spent = spent_text(result)
     if spent:
         lines.append(spent)
+    memory = memory_text(result)
+    if memory:
+        lines.append(memory)
     for skip in result.skipped:
         lines.append(f"skipped n = {skip.n:,}: {skip.reason}")
     if result.interrupted_at is not None:
@@ -89,9 +117,9 @@ def growth_text(result: Any) -> str:
         f"{'n':>10s}  {'median':>10s}  {'min – max':>21s}  {'repeats':>7s}  {'calls/repeat':>12s}",
     ]
     for n, times, calls in zip(result.sizes, result.times, result.calls_per_repeat, strict=True):
-        spread = f"{seconds_text(min(times))} – {seconds_text(max(times))}"
+        spread = f"{value_text(result.clock, min(times))} – {value_text(result.clock, max(times))}"
         lines.append(
-            f"{n:>10,d}  {seconds_text(float(np.median(times))):>10s}  {spread:>21s}  "
+            f"{n:>10,d}  {value_text(result.clock, float(np.median(times))):>10s}  {spread:>21s}  "
             f"{len(times):>7d}  {calls:>12,d}"
         )
     lines += _notes(result)
@@ -119,8 +147,8 @@ def growth_html(result: Any) -> str:
     rows = [
         [
             f"{n:,}",
-            seconds_text(float(np.median(times))),
-            f"{seconds_text(min(times))} – {seconds_text(max(times))}",
+            value_text(result.clock, float(np.median(times))),
+            f"{value_text(result.clock, min(times))} – {value_text(result.clock, max(times))}",
             str(len(times)),
             f"{calls:,}",
         ]
@@ -259,7 +287,8 @@ def _finish(axes: Any, clock: str, title: str) -> None:
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("n")
-    axes.set_ylabel(f"seconds per call ({_CLOCK_WORDS[clock]})")
+    unit = "instructions" if clock == "instructions" else f"seconds ({_CLOCK_WORDS[clock]})"
+    axes.set_ylabel(f"{unit} per call")
     axes.set_title(title)
     axes.grid(True, which="both", alpha=0.2)
     axes.legend(fontsize=8, loc="upper left", frameon=False)

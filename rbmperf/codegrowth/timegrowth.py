@@ -22,6 +22,7 @@ Measurement returns plain data (:class:`GrowthResult`, :class:`ComparisonResult`
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.clocks import CLOCKS
+from ..engine.clocks import CLOCKS, TIMED_CLOCKS
 from ..engine.defaults import DEFAULT_BUDGET_SECONDS, DEFAULT_MIN_ROUNDS
 from ..engine.measure import (
     Measurement,
@@ -38,10 +39,12 @@ from ..engine.measure import (
     SetupError,
     SkippedSize,
     Step,
+    fit_series,
     measure,
 )
+from ..engine.memory import MemoryGrowth, memory_growth
 from ..errors import InputError, InputTypeError
-from ..stats.growth import LINEAR_BAND, GrowthFit, fit_growth
+from ..stats.growth import LINEAR_BAND, GrowthFit
 from ..validation import (
     check_budget,
     check_callable,
@@ -111,6 +114,8 @@ class GrowthResult:
         Wall seconds the whole measurement took (set-ups and warm-up included).
     budget : float or None
         The seconds it was allowed (None: no limit; fixed rounds).
+    peaks : tuple of int
+        With ``memory=True``: peak traced bytes of one call at each size (empty without).
     """
 
     label: str
@@ -129,6 +134,15 @@ class GrowthResult:
     steps: tuple[Step, ...] = ()
     spent_seconds: float = math.nan
     budget: float | None = None
+    peaks: tuple[int, ...] = ()
+
+    @cached_property
+    def memory_growth(self) -> MemoryGrowth | None:
+        """The growth of :attr:`peaks` (``.fit``; ``.constant`` when every peak is tiny),
+        or None when memory was not measured."""
+        if not self.peaks:
+            return None
+        return memory_growth(self.sizes[: len(self.peaks)], self.peaks)
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
         """Every repeat as a ``(size, seconds)`` point: the arrays :attr:`growth` fits."""
@@ -144,7 +158,7 @@ class GrowthResult:
         if not timed_something.any():
             why = "nothing was measured" if seconds.size == 0 else f"the {self.clock} clock saw 0 s"
             return no_fit(why)
-        return fit_growth(sizes[timed_something], seconds[timed_something])
+        return fit_series(sizes[timed_something], seconds[timed_something])
 
     def median_seconds(self) -> tuple[float, ...]:
         """Median seconds per call at each size."""
@@ -237,6 +251,7 @@ def time_growth(
     threads: int | None = 1,
     thresholds: Sequence[float] = LINEAR_BAND,
     extend: bool = False,
+    memory: bool = False,
 ) -> GrowthResult:
     """Time `func` at each size and fit how its cost grows, measuring until it decides.
 
@@ -255,10 +270,15 @@ def time_growth(
     repeats : int, default 3
         Rounds before deciding starts: every size gets at least this many repeats (those
         the budget affords); every repeat is a point of the fit.
-    clock : {"cpu", "wall"}, default "cpu"
+    clock : {"cpu", "wall", "instructions"}, default "cpu"
         ``"cpu"``: CPU time of this process (all its threads), which other processes on a
         shared machine barely move; it does not count sleeping, waiting or child processes.
-        ``"wall"``: elapsed time.
+        ``"wall"``: elapsed time. ``"instructions"``: instructions per call, counted by
+        valgrind's cachegrind in child processes (:mod:`rbmperf.engine.instructions`: the
+        interpreter's start-up, the imports, the setup and a warm-up call are subtracted),
+        the same on every run; `func` and `setup` must then be importable module-level
+        functions, and `budget`, `repeats`, `thresholds` and `extend` do not apply (one
+        count a size).
     budget : float or None, default 2.0
         Seconds of measuring (set-ups included) this function may take. Sizes whose
         `repeats` rounds would not fit are skipped and recorded with their prediction;
@@ -279,6 +299,9 @@ def time_growth(
     extend : bool, default False
         Allow sizes beyond the largest (at the ratio of the last two) when more rounds
         would not decide (a bend with too few sizes above it, or twice `repeats` rounds).
+    memory : bool, default False
+        Also measure the peak traced bytes (:mod:`tracemalloc`) of one call at each size,
+        in calls apart from the timed ones: ``result.peaks`` and ``result.memory_growth``.
 
     Returns
     -------
@@ -303,11 +326,55 @@ def time_growth(
     """
     name = label if label is not None else getattr(func, "__name__", "func")
     check_callable(func, "func")
+    if check_clock(clock, CLOCKS) == "instructions":
+        return _count_instructions(func, sizes, setup, name, memory)
     results, _ = _measure(
         {name: func}, sizes, setup=setup, repeats=repeats, clock=clock, budget=budget,
         warmup=warmup, check=None, threads=threads, thresholds=thresholds, extend=extend,
+        memory=memory,
     )  # fmt: skip
     return results[name]
+
+
+def _count_instructions(
+    func: Callable[[Any], object],
+    sizes: Sequence[int],
+    setup: Callable[[int], object] | None,
+    name: str,
+    memory: bool,
+) -> GrowthResult:
+    """``time_growth(clock="instructions")``: one count a size, in children."""
+    from ..engine.instructions import count_calls
+
+    requested = check_sizes(sizes)
+    if setup is not None:
+        check_callable(setup, "setup")
+    began = time.perf_counter()
+    counts = count_calls(func, requested, setup=setup)
+    per_call = tuple((float(c.per_call),) for c in counts)
+    peaks: tuple[int, ...] = ()
+    if memory:
+        from ..engine.memory import peak_bytes
+
+        peaks = tuple(peak_bytes(func, setup(n) if setup else n) for n in requested)
+    spent = time.perf_counter() - began
+    return GrowthResult(
+        label=name,
+        clock="instructions",
+        sizes=requested,
+        times=per_call,
+        cpu_times=(),
+        wall_times=(),
+        calls_per_repeat=tuple(c.calls for c in counts),
+        requested=requested,
+        rounds=1,
+        steps=(
+            Step(0, "instructions", "counted by valgrind's cachegrind, two children a size", spent),
+        ),
+        spent_seconds=spent,
+        budget=None,
+        peaks=peaks,
+    )
 
 
 def outputs_agree(a: object, b: object) -> bool:
@@ -396,10 +463,11 @@ def _measure(
     threads: int | None,
     thresholds: Sequence[float] = LINEAR_BAND,
     extend: bool = False,
+    memory: bool = False,
 ) -> tuple[dict[str, GrowthResult], int | None]:
     requested = check_sizes(sizes)
     repeats = check_int(repeats, "repeats", minimum=1)
-    clock = check_clock(clock, CLOCKS)
+    clock = check_clock(clock, TIMED_CLOCKS)
     budget = check_budget(budget)
     threads = check_threads(threads)
     thresholds = _check_thresholds(thresholds)
@@ -409,6 +477,7 @@ def _measure(
     measurement = measure(
         kernels, requested, setup=setup, clock=clock, budget=budget, min_rounds=repeats,
         warmup=warmup, check=agreement, threads=threads, thresholds=thresholds, extend=extend,
+        memory=memory,
     )  # fmt: skip
     results = {}
     for s in measurement.series.values():
@@ -456,6 +525,7 @@ def _result(
         steps=measurement.steps,
         spent_seconds=measurement.spent_seconds,
         budget=measurement.budget,
+        peaks=tuple(s.peaks[n] for n in sizes if n in s.peaks),
     )
 
 

@@ -62,10 +62,11 @@ from typing import Any
 
 import numpy as np
 
-from ..stats.growth import LINEAR_BAND, MIN_SIZES, GrowthFit, fit_growth
+from ..stats.growth import LINEAR_BAND, MIN_SIZES, GrowthFit, faster_half, fit_growth
 from .budget import plan_size, predict_seconds
 from .clocks import blas_threads, timed
 from .defaults import DEFAULT_BUDGET_SECONDS, DEFAULT_MIN_ROUNDS
+from .memory import peak_bytes
 from .rounds import round_order
 
 #: A repeat shorter than this is timer noise more than work: short calls are looped.
@@ -122,6 +123,7 @@ class Series:
     warmup_seconds: float | None = None
     stopped: bool = False
     decided: bool = False
+    peaks: dict[int, int] = field(default_factory=dict)
 
     @property
     def sizes(self) -> list[int]:
@@ -214,6 +216,16 @@ def timed_calls(func: Callable[[Any], object], argument: object, calls: int, n: 
     return wall, cpu, output
 
 
+def fit_series(sizes: np.ndarray, seconds: np.ndarray) -> GrowthFit:
+    """The fit every decision and every result of the engine uses: :func:`fit_growth` over
+    the faster half of each size's repeats (:func:`rbmperf.stats.growth.faster_half`)."""
+    import os
+
+    if os.environ.get("RBMPERF_ALL_POINTS"):
+        return fit_growth(sizes, seconds)
+    return fit_growth(*faster_half(sizes, seconds))
+
+
 def settled(fit: GrowthFit, thresholds: Sequence[float]) -> bool:
     """Whether `fit` is decided against `thresholds`: a verdict was possible (enough sizes)
     and its interval lies wholly on one side of each threshold."""
@@ -239,6 +251,7 @@ def measure(
     extend: bool = False,
     run_repeat: RepeatRunner = timed_calls,
     fixed_calls: bool = False,
+    memory: bool = False,
 ) -> Measurement:
     """Time `kernels` at `sizes` in rounds, then spend the budget deciding (module docstring).
 
@@ -272,6 +285,9 @@ def measure(
         Runs one repeat (the default times plain calls; ``profile_growth`` profiles them).
     fixed_calls : bool
         One call per repeat whatever its length (a profiler's repeat).
+    memory : bool
+        After the rounds, the peak traced bytes of one more call per kernel and size
+        (:func:`.memory.peak_bytes`, never a timed call), in each series' ``peaks``.
 
     Returns
     -------
@@ -284,6 +300,8 @@ def measure(
     try:
         with blas_threads(threads):
             state.run()
+            if memory:
+                state.measure_peaks()
     except KeyboardInterrupt:
         state.interrupted_at = state.current or (sizes[0] if sizes else None)
     return Measurement(
@@ -443,7 +461,7 @@ class _Loop:
         undecided = []
         reasons = []
         for s in measured:
-            fit = fit_growth(*s.points(self.clock))
+            fit = fit_series(*s.points(self.clock))
             s.decided = settled(fit, self.thresholds)
             if not s.decided:
                 undecided.append((s, fit))
@@ -500,6 +518,14 @@ class _Loop:
         why = "a bend with too few sizes above it" if bend_limited else "rounds did not decide"
         self.note(round_index, "wider range", f"N = {new:,} added ({why})")
         return True
+
+    def measure_peaks(self) -> None:
+        for s in self.series.values():
+            for n in s.sizes:
+                self.current = n
+                s.peaks[n] = peak_bytes(s.func, self.arguments.get(n, n))
+        self.current = None
+        self.note(self.rounds_done, "memory", "peak traced bytes of one call per size")
 
     def timed_round(self, round_index: int, chosen: list[Series]) -> None:
         sizes = sorted({n for s in chosen for n in s.sizes})

@@ -42,10 +42,17 @@ import sys
 import tempfile
 import tracemalloc
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from ..errors import InputError
+from ..stats.growth import GrowthFit, fit_growth
 
 _STDERR_TAIL = 2000
+#: Peaks under this many bytes read as "does not grow": a call's own frames and small
+#: objects (a few hundred bytes) are not memory growth.
+TINY_PEAK_BYTES = 4096
 
 
 class ChildFailedError(RuntimeError):
@@ -219,3 +226,40 @@ def baseline_peak_rss(argv: Sequence[str]) -> int:
 def _maxrss_bytes(maxrss: int) -> int:
     # Linux reports ru_maxrss in KiB, macOS in bytes.
     return int(maxrss) if sys.platform == "darwin" else int(maxrss) * 1024
+
+
+@dataclass(frozen=True)
+class MemoryGrowth:
+    """Peak traced bytes of one call at each size, and the growth fitted to them.
+
+    Attributes
+    ----------
+    sizes : tuple of int
+        The sizes, ascending.
+    peaks : tuple of int
+        Peak bytes of one call at each size, as measured.
+    fit : GrowthFit or None
+        The fit of the peaks (those under :data:`TINY_PEAK_BYTES` read as that); None when
+        every peak is under it.
+    """
+
+    sizes: tuple[int, ...]
+    peaks: tuple[int, ...]
+    fit: GrowthFit | None
+
+    @property
+    def constant(self) -> bool:
+        """Whether every peak is under :data:`TINY_PEAK_BYTES` (memory reads constant)."""
+        return self.fit is None
+
+
+def memory_growth(sizes: Sequence[int], peaks: Sequence[int]) -> MemoryGrowth:
+    """Fit the growth of peak bytes: None (constant) when every peak is under
+    :data:`TINY_PEAK_BYTES`, else :func:`rbmperf.fit_growth` with smaller peaks read as
+    that (so that a few hundred bytes at a small size cannot fake a steep growth)."""
+    sizes = tuple(int(n) for n in sizes)
+    peaks = tuple(int(p) for p in peaks)
+    if not peaks or max(peaks) < TINY_PEAK_BYTES:
+        return MemoryGrowth(sizes, peaks, None)
+    read = np.maximum(np.asarray(peaks, dtype=np.float64), TINY_PEAK_BYTES)
+    return MemoryGrowth(sizes, peaks, fit_growth(sizes, read))

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..engine.clocks import CLOCKS
+from ..engine.clocks import TIMED_CLOCKS
 from ..errors import InputError, ResultsWarning
 from ..jsonvalues import to_jsonable
 from ..validation import check_clock
@@ -376,7 +376,7 @@ def epoch_key(record: Record) -> tuple:
 
 
 # The report's choice of clock: the engine's two, or "auto" (wall with a device series).
-REPORT_CLOCKS = ("auto", *CLOCKS)
+REPORT_CLOCKS = ("auto", *TIMED_CLOCKS)
 
 
 def epoch_seconds(record: Record, clock: str = "auto") -> float:

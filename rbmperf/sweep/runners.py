@@ -36,7 +36,7 @@ import numpy as np
 
 from ..backends import TrainingState, get_backend
 from ..backends.base import Backend
-from ..engine.clocks import CLOCKS, interleaved_order, timed
+from ..engine.clocks import TIMED_CLOCKS, interleaved_order, timed
 from ..engine.regions import synchronized_epoch
 from ..errors import InputError
 from ..training import initial_rbm
@@ -282,7 +282,7 @@ def interleaved_epoch_seconds(
         Parallel lists with one entry per timed epoch: the form
         :func:`rbmperf.fit_growth` takes.
     """
-    check_clock(clock, CLOCKS)
+    check_clock(clock, TIMED_CLOCKS)
     settings = settings or EpochSettings()
     runners = {label: as_runner(contender) for label, contender in contenders.items()}
     for label, runner in runners.items():

@@ -78,6 +78,7 @@ from .base import (
 
 # numba's logistic and generator: the same stream and rounding as the numba backend.
 from .numba_jit import _JIT, _float64_from_bits, _logistic, _momentum_all, _uniform
+from .sparse_data import DataLists
 
 _ALIGN_BYTES = 64
 # Row length of the padded layout: a multiple of 16 elements is a multiple of 64 bytes in
@@ -145,6 +146,10 @@ class DensityLimits:
         a copy of the epoch's Wᵀ made by numpy (~190 µs at 784 × 300) for each mini-batch
         that takes it, so it pays later than P1/P3: h0 is about half ones for a fresh
         model (dense), ~11% after one epoch on MNIST-like data (gather).
+    data : float
+        P1 (v0 Wᵀ) and P4 (h0ᵀ v0) when v0 is the data's values (``sample_data=False``),
+        by the fraction of non-zero values of the mini-batch: at most this, both products
+        skip the data's zeros (:mod:`rbmperf.backends.sparse_data`), else BLAS.
     """
 
     # Break-even with BLAS on this project's AMD EPYC (AVX2) for uniformly scattered ones:
@@ -155,16 +160,19 @@ class DensityLimits:
     column_gather: float = 0.35
     popcount: float = 1.0
     hidden_gather: float = 0.25
+    # Weighted gathers (a multiply-add per element, the same memory traffic): the same
+    # break-even as the DBN's first layer, rbmperf.dbn.backprop.DATA_DENSITY_LIMIT.
+    data: float = 0.3
 
     @classmethod
     def always(cls) -> DensityLimits:
-        """Every product with a binary operand by its binary kernel, at any density."""
-        return cls(1.0, 1.0, 1.0, 1.0)
+        """Every product with a binary (or sparse data) operand by its kernel, at any density."""
+        return cls(1.0, 1.0, 1.0, 1.0, 1.0)
 
     @classmethod
     def never(cls) -> DensityLimits:
         """Every product dense (BLAS): the numba backend's products in this layout."""
-        return cls(-1.0, -1.0, -1.0, -1.0)
+        return cls(-1.0, -1.0, -1.0, -1.0, -1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,6 +380,7 @@ class BinaryWorkspace:
         self.W_speed_t = _aligned_zeros((n_visible, padded), dtype)
         self.dW_t = _aligned_zeros((n_visible, padded), dtype)
         self._positive: np.ndarray | None = None
+        self._data_lists: DataLists | None = None
         self.hidden_pre = _aligned_zeros((batch_size, padded), dtype)
         self.h1_rows = _aligned_zeros((batch_size + 1, padded), dtype)
         self.h1_probs = self.h1_rows[:batch_size]
@@ -416,6 +425,15 @@ class BinaryWorkspace:
         if existing is not None and existing.key == (batch_size, n_visible, n_hidden, dtype):
             return existing
         return cls(batch_size, n_visible, n_hidden, dtype)
+
+    @property
+    def data_lists(self) -> DataLists:
+        """The mini-batch's non-zero data values, allocated on first use (``sample_data=False``)."""
+        if self._data_lists is None:
+            batch_size, n_visible, _, dtype = self.key
+            self._data_lists = DataLists(batch_size, n_visible, dtype)
+            self.batch_rows = np.arange(batch_size, dtype=np.int64)
+        return self._data_lists
 
     @property
     def positive(self) -> np.ndarray:
@@ -464,8 +482,9 @@ def _cd1_into(
     adds the numbers of ones of v0, h0 and v1 (counted while packing their bits anyway) to
     ``ones[0]``, ``ones[1]``, ``ones[2]`` if given.
 
-    With `sample_data` False the data values are v0: not 0/1, so P1 and P4 run dense on the
-    data itself (and count as dense in `paths`), and v0's "ones" are its non-zero values.
+    With `sample_data` False the data values are v0: not 0/1, so P1 and P4 either skip the
+    data's zeros (at most ``limits.data`` non-zero; ``"sparse"`` in `paths`) or run BLAS on
+    the data itself (``"dense"``), and v0's "ones" are its non-zero values.
     """
     rows, n_visible = v0.shape
     n_hidden = work.n_hidden
@@ -494,14 +513,18 @@ def _cd1_into(
         # have drawn them, so h0's and v1's are the numba backend's.
         np.sum(v0, axis=0, out=work.visible_sums)
         counter = np.uint64(counter) + np.uint64(size)
-        v0_ones = int(np.count_nonzero(v0))
+        data = work.data_lists
+        v0_ones = data.fill(v0, work.batch_rows, 0, rows)
+        sparse_data = v0_ones <= limits.data * size
         gather_p1 = popcount = False
         v0_dense = v0
     if gather_p1:
         _gather_rows(work.W_rows, work.v0_row_bits, rows, n_hidden, pre, work.indices)
     if sample_data and (not gather_p1 or not popcount):
         np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
-    if not gather_p1:
+    if not sample_data and sparse_data:
+        data.times(work.W_t, pre, n_hidden)
+    elif not gather_p1:
         np.matmul(v0_dense, W, out=pre[:rows, :n_hidden])
     counter = _sample_states(
         pre, hidden_bias, True, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
@@ -554,13 +577,17 @@ def _cd1_into(
         np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])
     if popcount:
         _weight_gradient(work.v0_column_bits, work.h0_column_bits, dW_t, rows, scale, work.counts)
-    else:  # P4 dense: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy (rare: no kernel to compile)
+    else:  # P4ᵀ into its own buffer: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy
         positive = work.positive[:, :n_hidden]
-        np.matmul(v0_dense.T, h0, out=positive)
+        if not sample_data and sparse_data:
+            data.transposed_times(h0, work.positive, n_hidden)
+        else:
+            np.matmul(v0_dense.T, h0, out=positive)
         negative = dW_t[:, :n_hidden]
         np.subtract(positive, negative, out=negative)
         negative *= scale
     if paths is not None:
+        on_data = "sparse" if not sample_data and sparse_data else "dense"
         for product, binary in (
             ("v0 W.T", gather_p1),
             ("h0 W", gather_p2),
@@ -568,7 +595,10 @@ def _cd1_into(
             ("h0.T v0", popcount),
             ("h1_probs.T v1", column_gather),
         ):
-            paths[product, "binary" if binary else "dense"] += 1
+            path = "binary" if binary else "dense"
+            if not sample_data and product in ("v0 W.T", "h0.T v0"):
+                path = on_data
+            paths[product, path] += 1
     if ones is not None:
         ones[0] += v0_ones
         ones[1] += h0_ones
@@ -620,15 +650,17 @@ class BinaryBackend(Backend):
     def prepare(self, dtype: np.dtype) -> float:
         """Compile (or load from numba's cache) the training path for `dtype`; return seconds.
 
-        Runs a tiny epoch with every binary kernel forced on (the dense fallbacks are numpy
-        and BLAS calls: nothing to compile), so no kernel compiles inside a timed epoch.
-        Later calls for the same dtype cost nothing and return 0.
+        Runs a tiny epoch with every binary kernel forced on, sampling the data and taking
+        its values (the dense fallbacks are numpy and BLAS calls: nothing to compile), so no
+        kernel compiles inside a timed epoch. Later calls for the same dtype cost nothing
+        and return 0.
         """
         dtype = np.dtype(dtype)
         if dtype.name in self._prepared:
             return 0.0
         start = time.perf_counter()
         tiny_epoch(BinaryBackend(DensityLimits.always()), dtype)
+        tiny_epoch(BinaryBackend(DensityLimits.always()), dtype, sample_data=False)
         seconds = time.perf_counter() - start
         self._prepared[dtype.name] = seconds
         return seconds

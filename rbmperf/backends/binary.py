@@ -273,6 +273,48 @@ def _gather_rows(source, bits, rows, width, out, indices):
                 )
 
 
+# Rows of Wᵀ per tile of the momentum pass that also writes W's (H, V) rows: 16 rows of
+# 304 floats (19 KB float32, 39 KB float64) stay in L1 while they are read back transposed.
+_TILE_ROWS = 16
+
+
+@numba.njit(**_JIT)
+def _momentum_keeping_rows(
+    W_t, W_speed_t, dW_t, W_rows, n_hidden, hidden_bias, hidden_speed, d_hidden,
+    visible_bias, visible_speed, d_visible, learning_rate, momentum,
+):  # fmt: skip
+    """:func:`_momentum_all`'s update, and W's (H, V) rows (P2's source) written from it.
+
+    Wᵀ is updated a tile of rows at a time, and each tile, still in L1, is stored
+    transposed into `W_rows`: P2's gather then needs no copy of W's rows per mini-batch.
+    The same operations in the same order as :func:`_momentum_all`: bitwise the same.
+    """
+    n_visible, width = W_t.shape
+    for start in range(0, n_visible, _TILE_ROWS):
+        stop = min(start + _TILE_ROWS, n_visible)
+        for j in range(start, stop):
+            for k in range(width):
+                s = momentum * W_speed_t[j, k] + dW_t[j, k]
+                W_speed_t[j, k] = s
+                W_t[j, k] += learning_rate * s
+        if stop - start == _TILE_ROWS:  # a constant trip count: LLVM unrolls the stores
+            for k in range(n_hidden):
+                for offset in range(_TILE_ROWS):
+                    W_rows[k, start + offset] = W_t[start + offset, k]
+        else:
+            for k in range(n_hidden):
+                for j in range(start, stop):
+                    W_rows[k, j] = W_t[j, k]
+    for param, speed, grad in (
+        (hidden_bias, hidden_speed, d_hidden),
+        (visible_bias, visible_speed, d_visible),
+    ):
+        for k in range(param.size):
+            s = momentum * speed[k] + grad[k]
+            speed[k] = s
+            param[k] += learning_rate * s
+
+
 @numba.njit(**_JIT)
 def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale, total):
     """h1_probs = logistic(pre + bias); d_bias = scale · Σ_rows (h0 − h1_probs).
@@ -381,6 +423,9 @@ class BinaryWorkspace:
         self.dW_t = _aligned_zeros((n_visible, padded), dtype)
         self._positive: np.ndarray | None = None
         self._data_lists: DataLists | None = None
+        # Whether W_hidden_rows holds W's current rows, and whether the last step used them.
+        self.rows_current = False
+        self.rows_wanted = False
         self.hidden_pre = _aligned_zeros((batch_size, padded), dtype)
         self.h1_rows = _aligned_zeros((batch_size + 1, padded), dtype)
         self.h1_probs = self.h1_rows[:batch_size]
@@ -451,6 +496,7 @@ class BinaryWorkspace:
         """Copy the contract's (H, V) weights and speed into the padded (V, H) layout."""
         self.W_t[:, : self.n_hidden] = W.T
         self.W_speed_t[:, : self.n_hidden] = W_speed.T
+        self.rows_current = False
 
     def store(self, W: np.ndarray, W_speed: np.ndarray) -> None:
         """Copy the padded layout back into the contract's (H, V) arrays, in place."""
@@ -537,8 +583,10 @@ def _cd1_into(
 
     visible_pre = work.visible_pre
     gather_p2 = h0_ones / (rows * n_hidden) <= limits.hidden_gather
+    work.rows_wanted = gather_p2
     if gather_p2:
-        np.copyto(work.W_hidden_rows[:n_hidden, :n_visible], W.T)
+        if not work.rows_current:  # the momentum pass keeps them after the first batch
+            np.copyto(work.W_hidden_rows[:n_hidden, :n_visible], W.T)
         _gather_rows(
             work.W_hidden_rows, work.h0_row_bits, rows, n_visible, visible_pre, work.indices
         )
@@ -720,12 +768,21 @@ class BinaryBackend(Backend):
                 work, state.hidden_bias, state.visible_bias, batch, None, key, counter,
                 self.limits, self.paths, ones, sample_data,
             )  # fmt: skip
-            _momentum_all(
-                *flat,
-                state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
-                state.visible_bias, state.visible_speed, work.d_visible_bias,
-                lr, m,
-            )  # fmt: skip
+            if work.rows_wanted:  # P2 gathered: keep W's rows for the next step
+                _momentum_keeping_rows(
+                    work.W_t, work.W_speed_t, work.dW_t, work.W_hidden_rows, n_hidden,
+                    state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
+                    state.visible_bias, state.visible_speed, work.d_visible_bias,
+                    lr, m,
+                )  # fmt: skip
+            else:
+                _momentum_all(
+                    *flat,
+                    state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
+                    state.visible_bias, state.visible_speed, work.d_visible_bias,
+                    lr, m,
+                )  # fmt: skip
+            work.rows_current = work.rows_wanted
         work.store(state.W, state.W_speed)
         rows = max(X.shape[0], 1)
         self._last_densities = {

@@ -625,12 +625,11 @@ def _cd1_into(
         np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])
     if popcount:
         _weight_gradient(work.v0_column_bits, work.h0_column_bits, dW_t, rows, scale, work.counts)
+    elif not sample_data and sparse_data:  # dW_t = scale · (P4ᵀ − P5ᵀ) in the same pass
+        data.transposed_times(h0, dW_t, n_hidden, scale)
     else:  # P4ᵀ into its own buffer: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy
         positive = work.positive[:, :n_hidden]
-        if not sample_data and sparse_data:
-            data.transposed_times(h0, work.positive, n_hidden)
-        else:
-            np.matmul(v0_dense.T, h0, out=positive)
+        np.matmul(v0_dense.T, h0, out=positive)
         negative = dW_t[:, :n_hidden]
         np.subtract(positive, negative, out=negative)
         negative *= scale

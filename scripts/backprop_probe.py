@@ -4,8 +4,8 @@ The plain epoch is ``rbmperf/dbn/backprop.py`` as it was before the sparse data 
 (commit 0103762 by default, read with ``git show``): BLAS for every product, numpy for the
 momentum rule. Both train copies of the same 784-300-300-10 network (random weights, as
 after pre-training, which does not change the cost) on synthetic MNIST, one epoch each in
-turn (A B A B ...), after one untimed epoch of each; BLAS at one thread. Prints the
-median seconds per epoch and the ratio new ÷ plain of each repeat (median, min, max)::
+turn (A B A B ...), after one untimed epoch of each; BLAS at one thread, process CPU time
+(the work done, whatever else the machine runs). Prints the median seconds per epoch and the ratio new ÷ plain of each repeat (median, min, max)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python scripts/backprop_probe.py
     ... scripts/backprop_probe.py --rows 42000 --repeats 5 --dtypes float32,float64
@@ -91,13 +91,13 @@ def main() -> None:
             seconds: dict[str, list[float]] = {name: [] for name in trainers}
             for repeat in range(args.repeats + 1):
                 for name, train in trainers.items():
-                    began = time.perf_counter()
+                    began = time.process_time()
                     train(
                         data, targets, models[name], epochs=1, batch_size=100,
                         learning_rate=0.1, momentum=0.9, rng=rngs[name],
                     )  # fmt: skip
                     if repeat > 0:  # the first epoch is the untimed warm-up
-                        seconds[name].append(time.perf_counter() - began)
+                        seconds[name].append(time.process_time() - began)
             ratios = np.array(seconds["new"]) / np.array(seconds["plain"])
             drift = max(
                 float(np.abs(a - b).max())

@@ -5,7 +5,8 @@ The plain epoch is ``rbmperf/dbn/backprop.py`` as it was before the sparse data 
 momentum rule. Both train copies of the same 784-300-300-10 network (random weights, as
 after pre-training, which does not change the cost) on synthetic MNIST, one epoch each in
 turn (A B A B ...), after one untimed epoch of each; BLAS at one thread, process CPU time
-(the work done, whatever else the machine runs). Prints the median seconds per epoch and the ratio new ÷ plain of each repeat (median, min, max)::
+(the work done, whatever else the machine runs). Prints the median seconds per epoch and
+the ratio new ÷ plain of each repeat (median, min, max)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python scripts/backprop_probe.py
     ... scripts/backprop_probe.py --rows 42000 --repeats 5 --dtypes float32,float64

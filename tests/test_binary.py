@@ -357,12 +357,14 @@ _RUN = textwrap.dedent(
     limits = {"binary": DensityLimits.always(), "dense": DensityLimits.never()}
     X = structured_data(70, 24)
     out = {}
+    X[X < 0.3] = 0.0  # zeros for the sparse data products of sample_data=False
     for path, lim in limits.items():
         for dtype in ("float32", "float64"):
-            backend = BinaryBackend(lim)
-            model = rbmperf.train_rbm(X, 10, backend=backend, epochs=1, batch_size=30,
-                                      dtype=dtype)
-            out[f"{path}-{dtype}"] = model.W.tobytes().hex()
+            for sample_data in (True, False):
+                backend = BinaryBackend(lim)
+                model = rbmperf.train_rbm(X, 10, backend=backend, epochs=2, batch_size=30,
+                                          dtype=dtype, sample_data=sample_data)
+                out[f"{path}-{dtype}-{sample_data}"] = model.W.tobytes().hex()
     print(json.dumps(out))
     """
 )

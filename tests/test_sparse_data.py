@@ -140,3 +140,13 @@ def test_softmax_only_network_still_trains():
         momentum=0.5, rng=np.random.default_rng(0),
     )  # fmt: skip
     assert losses[-1] < losses[0]
+
+
+def test_lists_by_column_only_at_most_the_limit():
+    X = np.array([[0.0, 0.5, 0.0, 0.0], [1.0, 0.0, 0.25, 0.0]])  # 3 of 8 non-zero
+    lists = DataLists(2, 4, X.dtype)
+    assert lists.fill(X, np.arange(2), 0, 2, 0.375) == 3 and lists.by_column
+    assert lists.fill(X, np.arange(2), 0, 2, 0.25) == 3 and not lists.by_column
+    with pytest.raises(RuntimeError, match="not listed by column"):
+        lists.transposed_times(np.ones((2, 3)), np.empty((4, 3)), 3)
+    assert lists.fill(X, np.arange(2), 0, 2, -1.0) == 3 and not lists.by_column

@@ -12,7 +12,8 @@ non-zeros listed by row (for ``X M``) or by column (for ``Xᵀ E``):
   columns at a time through a word of non-zero bits, and returns how many there are: the
   caller compares that density with its limit and takes BLAS above it, as
   :mod:`rbmperf.backends.binary` does for its 0/1 operands.
-* :func:`transpose_lists` re-lists them by column (a counting sort, O(non-zeros + columns)).
+  With ``by_column`` it also re-lists them by column (a counting sort, O(non-zeros +
+  columns)).
 * :func:`lists_times_rows` adds ``value · M[index]`` four source rows per pass over the
   output row (one load and store of the output row per four source rows).
 
@@ -36,7 +37,7 @@ from numba.extending import intrinsic
 
 from .numba_jit import _JIT
 
-__all__ = ["DataLists", "list_rows", "lists_times_rows", "transpose_lists"]
+__all__ = ["DataLists", "list_rows", "lists_times_rows"]
 
 
 @intrinsic
@@ -59,8 +60,18 @@ if numba.config.DISABLE_JIT:  # pure Python (coverage runs): intrinsics cannot b
 
 
 @numba.njit(**_JIT)
-def list_rows(X, order, start, rows, flags, flag_words, pointers, indices, values):
+def list_rows(
+    X, order, start, rows, flags, flag_words, pointers, indices, values, column_limit,
+    column_pointers, row_indices, column_values, cursor,
+):  # fmt: skip
     """List the non-zeros of rows ``X[order[start + r]]``, ``r < rows``; return their number.
+
+    If there are at most `column_limit` of them, also re-list them by column: column
+    ``j``'s entries are ``row_indices[column_pointers[j]:column_pointers[j + 1]]`` (row
+    numbers, in order) and the same slice of `column_values`, by a counting sort
+    (O(non-zeros + columns); `cursor` is scratch of one int per column). In this function
+    rather than one of its own: each compiled function costs numba ~0.3–1 s of cold
+    compile.
 
     Row ``r``'s entries are ``indices[pointers[r]:pointers[r + 1]]`` (column numbers, in
     order) and the same slice of `values`. `flags` is scratch of one row of 0/1 bytes
@@ -91,32 +102,22 @@ def list_rows(X, order, start, rows, flags, flag_words, pointers, indices, value
                 count += 1
                 word &= word - np.uint64(1)
         pointers[r + 1] = count
+    if count <= column_limit:
+        for j in range(n_columns + 1):
+            column_pointers[j] = 0
+        for p in range(count):
+            column_pointers[indices[p] + 1] += 1
+        for j in range(n_columns):
+            column_pointers[j + 1] += column_pointers[j]
+            cursor[j] = column_pointers[j]
+        for r in range(rows):
+            for p in range(pointers[r], pointers[r + 1]):
+                j = indices[p]
+                q = cursor[j]
+                row_indices[q] = r
+                column_values[q] = values[p]
+                cursor[j] = q + 1
     return count
-
-
-@numba.njit(**_JIT)
-def transpose_lists(
-    pointers, indices, values, rows, n_columns, column_pointers, row_indices, column_values, cursor
-):
-    """Re-list the entries of :func:`list_rows` by column (row numbers in order).
-
-    Column ``j``'s entries are ``row_indices[column_pointers[j]:column_pointers[j + 1]]``
-    and the same slice of `column_values`. `cursor` is scratch of ``n_columns`` ints.
-    """
-    for j in range(n_columns + 1):
-        column_pointers[j] = 0
-    for p in range(pointers[rows]):
-        column_pointers[indices[p] + 1] += 1
-    for j in range(n_columns):
-        column_pointers[j + 1] += column_pointers[j]
-        cursor[j] = column_pointers[j]
-    for r in range(rows):
-        for p in range(pointers[r], pointers[r + 1]):
-            j = indices[p]
-            q = cursor[j]
-            row_indices[q] = r
-            column_values[q] = values[p]
-            cursor[j] = q + 1
 
 
 @numba.njit(**_JIT)
@@ -198,18 +199,28 @@ class DataLists:
         self.scratch = np.zeros(0, dtype=dtype)
         self.flag_words = self.flags.view(np.uint64)
         self.rows = 0
-        self.transposed = False
+        self.by_column = False
 
-    def fill(self, X: np.ndarray, order: np.ndarray, start: int, rows: int) -> int:
-        """List rows ``X[order[start:start + rows]]``; return the number of non-zeros."""
+    def fill(
+        self, X: np.ndarray, order: np.ndarray, start: int, rows: int, limit: float = 1.0
+    ) -> int:
+        """List rows ``X[order[start:start + rows]]``; return the number of non-zeros.
+
+        If at most a fraction `limit` of the values is non-zero (the caller's density limit:
+        above it the caller takes BLAS), also list them by column, which
+        :meth:`transposed_times` needs; a negative `limit` never does.
+        """
         self.rows = rows
-        self.transposed = False
-        return int(
+        column_limit = int(limit * rows * self.n_columns) if limit >= 0 else -1
+        count = int(
             list_rows(
                 X, order, start, rows, self.flags, self.flag_words, self.pointers, self.indices,
-                self.values,
+                self.values, column_limit, self.column_pointers, self.row_indices,
+                self.column_values, self.cursor,
             )
         )  # fmt: skip
+        self.by_column = count <= column_limit
+        return count
 
     def times(self, source: np.ndarray, out: np.ndarray, width: int) -> None:
         """``out[:rows, :width] = batch @ source[:, :width]`` (source: one row per feature)."""
@@ -225,12 +236,8 @@ class DataLists:
 
         With `scale`, ``out[:, :width] = scale · (batch.T @ source[:rows, :width] − out)``.
         """
-        if not self.transposed:
-            transpose_lists(
-                self.pointers, self.indices, self.values, self.rows, self.n_columns,
-                self.column_pointers, self.row_indices, self.column_values, self.cursor,
-            )  # fmt: skip
-            self.transposed = True
+        if not self.by_column:
+            raise RuntimeError("the batch was not listed by column: fill(...) above its limit")
         subtract = scale is not None
         if subtract and len(self.scratch) < width:
             self.scratch = np.zeros(width, dtype=self.dtype)

@@ -152,8 +152,8 @@ def gradient_descent(
             inputs = batch_input[:size]
             sparse = False
             if lists is not None:
-                non_zeros = lists.fill(X, order, start, size)
-                sparse = non_zeros <= data_density_limit * size * X.shape[1]
+                lists.fill(X, order, start, size, data_density_limit)
+                sparse = lists.by_column  # at most the limit non-zero
             if not sparse:
                 np.take(X, index, axis=0, out=inputs)
             np.take(targets, index, out=batch_targets[:size])

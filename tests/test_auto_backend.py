@@ -131,3 +131,11 @@ def test_train_command_accepts_auto_and_prints_the_pick(tmp_path, capsys):
     assert f"backend auto ({auto_backend()}: the fastest available here)" in out
     summary = (tmp_path / "out" / "summary.json").read_text()
     assert f'"backend": "{auto_backend()}"' in summary
+
+
+def test_the_backends_command_says_what_auto_picks_here(capsys):
+    from rbmperf.backends import auto_backend
+    from rbmperf.cli import main
+
+    assert main(["backends"]) == 0
+    assert f"auto       = {auto_backend()} here" in capsys.readouterr().out

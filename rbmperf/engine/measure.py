@@ -233,9 +233,7 @@ def fit_series(sizes: np.ndarray, seconds: np.ndarray) -> GrowthFit:
 def settled(fit: GrowthFit, thresholds: Sequence[float]) -> bool:
     """Whether `fit` is decided against `thresholds`: a verdict was possible (enough sizes)
     and its interval lies wholly on one side of each threshold."""
-    if math.isnan(fit.ci_low) or math.isnan(fit.ci_high):
-        return False
-    if fit.verdict == "inconclusive" and "sizes measured" in fit.reason:
+    if not fit.decidable or math.isnan(fit.ci_low) or math.isnan(fit.ci_high):
         return False
     return all(fit.ci_high <= t or fit.ci_low >= t for t in thresholds)
 

@@ -78,7 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-warmup", action="store_true", help="no untimed first run")
     parser.add_argument("--plot", help="also write the log-log plot to this PNG file")
     parser.add_argument(
-        "command", nargs=argparse.REMAINDER, help="after --: the command, with {n} for the size"
+        # Not dest="command": that is the sub-command's name, which errors print.
+        "argv",
+        metavar="command",
+        nargs=argparse.REMAINDER,
+        help="after --: the command, with {n} for the size",
     )
     parser.set_defaults(handler=run)
 
@@ -100,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.memory import ChildFailedError
     from ..validation import parse_sizes
 
-    command = list(args.command)
+    command = list(args.argv)
     if command[:1] == ["--"]:
         command = command[1:]
     if not command:

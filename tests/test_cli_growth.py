@@ -147,6 +147,18 @@ def test_instructions_without_valgrind_is_one_line_and_exit_2(monkeypatch, capsy
         command_instruction_growth(["true", "{n}"], [10, 20])
 
 
+def test_a_missing_program_is_refused_before_any_start_up_run(capsys):
+    for option in ("--memory", "--clock=instructions"):
+        argv = ["growth", option, "--sizes", "10,20", "--", "no-such-program-rbmperf", "{n}"]
+        assert main(argv) == 2
+        assert capsys.readouterr().err == (
+            "rbmperf growth: error: no program 'no-such-program-rbmperf' (not a file, nor on "
+            "the PATH)\n"
+        )
+    with pytest.raises(FileNotFoundError):
+        command_memory(["no-such-program-rbmperf", "{n}"], [10, 20])
+
+
 @pytest.mark.skipif(
     bool(instructions.valgrind_status()), reason=str(instructions.valgrind_status())
 )

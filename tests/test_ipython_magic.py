@@ -75,7 +75,7 @@ def test_the_line_magic_prints_the_verdict_and_puts_n_back(shell, run):
 
 
 def test_o_returns_the_result_and_q_prints_nothing(shell, run):
-    _result, printed = run("r = %growth -o -q -r 2 --wall -n 50:400:x2 nested(n)")
+    _result, printed = run("r = %growth -o -q -r 2 --budget inf --wall -n 50:400:x2 nested(n)")
     assert printed == ""
     growth = shell.user_ns["r"]
     assert isinstance(growth, GrowthResult)

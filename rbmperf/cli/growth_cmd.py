@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import sys
 
 from ..engine.defaults import DEFAULT_MIN_ROUNDS, DEFAULT_SIZES, sizes_text
@@ -109,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise UsageError("give the command after --, e.g. rbmperf growth -- python f.py {n}")
+    if shutil.which(command[0]) is None:
+        raise UsageError(f"no program {command[0]!r} (not a file, nor on the PATH)")
     sizes = parse_sizes(args.sizes)
     startup = shlex.split(args.startup) if args.startup else None
     if args.clock == "instructions":

@@ -179,6 +179,12 @@ RSS_NOISE_BYTES = 1 << 20
 _PYTHON_OPTIONS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
 
 
+def _check_program(command: Sequence[str]) -> None:
+    """FileNotFoundError now, before a start-up run is measured, for a missing program."""
+    if shutil.which(command[0]) is None:
+        raise FileNotFoundError(f"no program {command[0]!r} (not a file, nor on the PATH)")
+
+
 def startup_argv(command: Sequence[str], startup: Sequence[str] | None = None) -> list[str]:
     """The do-nothing command whose cost is the program's start-up: `startup` if given, else
     :func:`rbmperf.engine.memory.trivial_command` of `command`, for a Python interpreter with
@@ -265,6 +271,7 @@ def command_memory(
     if not command:
         raise InputError("give a command to measure, e.g. -- python script.py {n}")
     checked = check_sizes(sizes)
+    _check_program(command)
     startup_command = startup_argv(command, startup)
     startup_peak = command_peak_rss(startup_command)
     peaks = tuple(command_peak_rss(command_argv(command, n)) for n in checked)
@@ -339,6 +346,7 @@ def command_instruction_growth(
     if not command:
         raise InputError("give a command to count, e.g. -- python script.py {n}")
     checked = check_sizes(sizes)
+    _check_program(command)
     problem = valgrind_status()
     if problem:
         raise InputError(problem)

@@ -12,7 +12,7 @@ from .tables import MEMORY_SENTENCE, label, memory_text, protocol_text, seconds_
 # Columns are separated by at least this, and no cell holds two spaces in a row, so a
 # row splits back into its cells on runs of two or more spaces.
 _GAP = "  "
-_WIDTHS = (18, 8, 7, 28, 7, 17, 12, 14, 24)
+_WIDTHS = (18, 8, 7, 28, 7, 17, 12, 14, 26)
 
 
 def summary_text(summary: Summary) -> str:

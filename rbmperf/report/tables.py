@@ -87,8 +87,14 @@ def memory_growth_text(memory: SeriesMemory | None, *, interval: bool = True) ->
     if math.isnan(fit.exponent):
         return f"n/a, {fit.verdict}"
     if interval:
-        return f"{fit.exponent:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}] {fit.verdict}"
-    return f"k {fit.exponent:.2f} {fit.verdict}"
+        low, high = _two_places(fit.ci_low), _two_places(fit.ci_high)
+        return f"{_two_places(fit.exponent)} [{low}, {high}] {fit.verdict}"
+    return f"k {_two_places(fit.exponent)} {fit.verdict}"
+
+
+def _two_places(value: float) -> str:
+    """``'0.00'``, never ``'-0.00'`` (a flat memory curve's exponent is often -0.001)."""
+    return f"{round(value, 2) + 0.0:.2f}"
 
 
 def memory_text(memory: SeriesMemory | None, largest_n: int | None = None) -> str:

@@ -236,7 +236,7 @@ def test_console_summary_lists_verdicts_and_skips():
     header = re.split(r"\s{2,}", text.splitlines()[1].strip())
     assert header == [
         "series", "dtype", "N max", "median epoch (min–max)", "× floor", "k [95% CI]",
-        "verdict", "spent (epochs)", "timed as",
+        "verdict", "spent (epochs)", "memory (peak, k)", "timed as",
     ]  # fmt: skip
     rows = console_rows(text)
     # The exact verdict ("linear" must not pass for "superlinear") and floor multiple.
@@ -245,9 +245,12 @@ def test_console_summary_lists_verdicts_and_skips():
     assert rows[("naive", "float32")][4:7] == ["8.00", "2.00 [1.99, 2.01]", "superlinear"]
     # What each verdict spent: the wall time of its 12 timed epochs (3 repeats × 4 sizes).
     assert rows[("numpy", "float32")][7] == "5.40 s (12)"
+    # Older results record no memory: no figure, and no sentence about one.
+    assert rows[("numpy", "float32")][8] == "—"
+    assert "tracemalloc" not in text
     # Older results record no protocol: a backend reads as fresh, said to be assumed.
-    assert rows[("numpy", "float32")][8] == "fresh model (assumed: not recorded)"
-    assert rows[("floor", "float32")][8] == "—"
+    assert rows[("numpy", "float32")][9] == "fresh model (assumed: not recorded)"
+    assert rows[("floor", "float32")][9] == "—"
     assert "naive float32 N=16,000 predicted 25.60 s" in text
 
 
@@ -263,9 +266,9 @@ def test_console_summary_says_each_protocol_and_names_a_bend():
     text = summary_text(summary)
     rows = console_rows(text)
     assert rows[("binary", "float32")][6:] == [
-        "linear", "2.25 s (12)", "steady state after 16,000 rows; h0 31%→12%",
+        "linear", "2.25 s (12)", "—", "steady state after 16,000 rows; h0 31%→12%",
     ]  # fmt: skip
-    assert rows[("numpy", "float32")][8] == "fresh model"
+    assert rows[("numpy", "float32")][9] == "fresh model"
     lines = text.splitlines()
     numpy_row = next(k for k, line in enumerate(lines) if line.startswith("numpy "))
     assert lines[numpy_row + 1] == f"    {bend.describe()}"

@@ -230,18 +230,15 @@ def test_two_bench_processes_on_one_results_file_lose_and_mix_nothing(tmp_path):
         assert process.returncode == 0, stderr
     found = read_records(results)
     assert not found.skipped, found.describe_skipped()
-    assert found.lines == 2 * 8
+    assert found.lines == 2 * 10
     by_run = Counter((r["run_id"], r["kind"]) for r in found.records)
     runs = {run_id for run_id, _ in by_run}
     assert len(runs) == 2
     for run_id in runs:
-        # One run, a compile and 2 epochs for each of floor and numpy, and its end.
-        assert [by_run[(run_id, k)] for k in ("run", "compile", "epoch", "finished")] == [
-            1,
-            2,
-            4,
-            1,
-        ]
+        # One run, a compile and 2 epochs for each of floor and numpy, a memory record for
+        # each of numpy's 2 sizes, and its end.
+        kinds = ("run", "compile", "epoch", "memory", "finished")
+        assert [by_run[(run_id, k)] for k in kinds] == [1, 2, 4, 2, 1]
     assert len({r["sweep_id"] for r in found.records}) == 2  # never one joining the other
     page = (out / "index.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")

@@ -7,12 +7,12 @@ import textwrap
 
 from ..stats.growth import interval_label
 from ..sweep.summary import SeriesProtocol, Summary
-from .tables import label, protocol_text, seconds_text
+from .tables import MEMORY_SENTENCE, label, memory_text, protocol_text, seconds_text
 
 # Columns are separated by at least this, and no cell holds two spaces in a row, so a
 # row splits back into its cells on runs of two or more spaces.
 _GAP = "  "
-_WIDTHS = (18, 8, 7, 28, 7, 17, 12, 14)
+_WIDTHS = (18, 8, 7, 28, 7, 17, 12, 14, 26)
 
 
 def summary_text(summary: Summary) -> str:
@@ -20,10 +20,13 @@ def summary_text(summary: Summary) -> str:
 
     Columns: series, dtype, largest N, its median epoch (min–max), × floor, exponent with
     its interval, verdict, what the verdict spent (wall time of the timed epochs, and in
-    brackets their count), and how the epochs were timed
+    brackets their count), peak memory of one untimed epoch at the largest N traced and
+    its growth k with its verdict, or "constant"
+    (:func:`rbmperf.report.tables.memory_text`), and how the epochs were timed
     (:func:`rbmperf.report.tables.protocol_text`).
     A bend (:meth:`rbmperf.stats.growth.Bend.describe`) is named on an indented line
-    under its row; the skipped points follow the table.
+    under its row; a sentence on what memory is measured, the points whose memory was not
+    traced and the skipped points follow the table.
     """
     header = _row(
         "series",
@@ -34,8 +37,9 @@ def summary_text(summary: Summary) -> str:
         f"k [{interval_label(summary.confidence)}]",
         "verdict",
         "spent (epochs)",
+        "memory (peak, k)",
         "timed as",
-        left=(0, 1, 6, 7, 8),
+        left=(0, 1, 6, 7, 8, 9),
     )
     lines = [f"times: {summary.clock} time per epoch", header, "-" * len(header)]
     for name, dtype in summary.series:
@@ -63,8 +67,9 @@ def summary_text(summary: Summary) -> str:
                 exponent,
                 fit.verdict,
                 _spent(protocol),
+                memory_text(summary.memory.get((name, dtype)), largest.n),
                 protocol_text(protocol),
-                left=(0, 1, 6, 7, 8),
+                left=(0, 1, 6, 7, 8, 9),
             )
         )
         if fit.bend is not None:
@@ -78,6 +83,20 @@ def summary_text(summary: Summary) -> str:
             "states' ones at the smallest → largest N.",
             width=100,
         )
+    if summary.memory:
+        lines.append("")
+        lines += textwrap.wrap(MEMORY_SENTENCE, width=100)
+        untraced = [
+            (memory, n, reason)
+            for memory in summary.memory.values()
+            for n, reason in memory.untraced
+        ]
+        if untraced:
+            lines.append("memory not traced:")
+            for memory, n, reason in untraced:
+                lines.append(
+                    f"  {label(memory.name, memory.role)} {memory.dtype} N={n:,}: {reason}"
+                )
     if summary.skipped:
         lines.append("")
         lines.append("skipped (predicted over budget):")

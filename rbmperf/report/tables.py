@@ -11,6 +11,7 @@ from ..stats.growth import interval_label
 from ..sweep.summary import (
     MACHINE_SEPARATOR,
     STATES,
+    SeriesMemory,
     SeriesProtocol,
     Summary,
     split_series_name,
@@ -34,6 +35,74 @@ def seconds_text(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.1f} ms"
     return f"{seconds * 1e6:.0f} µs"
+
+
+def bytes_text(count: float | None) -> str:
+    """``'171 kB'``, ``'1.23 MB'``: bytes in decimal units, three significant digits.
+
+    Examples
+    --------
+    >>> bytes_text(170728), bytes_text(4248), bytes_text(512), bytes_text(None)
+    ('171 kB', '4.25 kB', '512 B', '—')
+    """
+    if count is None:
+        return "—"
+    for scale, unit in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{int(count)} B"
+
+
+# What a memory figure is, in one sentence, for every report that shows one.
+MEMORY_SENTENCE = (
+    "Memory is tracemalloc's peak during one untimed epoch per series and N (run apart from "
+    "the timed ones, right after them), beyond what was allocated before it: the buffers "
+    "the epoch allocates, not the data or the model; k is its growth with N, and "
+    "'constant' means every peak stayed under 4 KiB. Not measured (—): the floor, "
+    "accelerators, torch and the R peer (tracemalloc does not see their memory), and "
+    "points whose timed epoch took over 2 s."
+)
+
+
+def memory_peak_text(memory: SeriesMemory | None, largest_n: int | None = None) -> str:
+    """``'171 kB'``: the peak at the largest N traced, with that N when it is not
+    `largest_n` (the series' largest timed N): ``'171 kB at N=2,000'``; ``'—'`` if none."""
+    if memory is None or memory.largest_peak is None:
+        return "—"
+    text = bytes_text(memory.largest_peak)
+    if largest_n is not None and memory.largest_n != largest_n:
+        text += f" at N={memory.largest_n:,}"
+    return text
+
+
+def memory_growth_text(memory: SeriesMemory | None, *, interval: bool = True) -> str:
+    """``'1.00 [1.00, 1.00] linear'`` (or ``'k 1.00 linear'`` without the interval),
+    ``'constant'`` when every peak is under 4 KiB, ``'—'`` when nothing was traced."""
+    if memory is None or memory.growth is None:
+        return "—"
+    if memory.growth.constant:
+        return "constant"
+    fit = memory.growth.fit
+    assert fit is not None
+    if math.isnan(fit.exponent):
+        return f"n/a, {fit.verdict}"
+    if interval:
+        low, high = _two_places(fit.ci_low), _two_places(fit.ci_high)
+        return f"{_two_places(fit.exponent)} [{low}, {high}] {fit.verdict}"
+    return f"k {_two_places(fit.exponent)} {fit.verdict}"
+
+
+def _two_places(value: float) -> str:
+    """``'0.00'``, never ``'-0.00'`` (a flat memory curve's exponent is often -0.001)."""
+    return f"{round(value, 2) + 0.0:.2f}"
+
+
+def memory_text(memory: SeriesMemory | None, largest_n: int | None = None) -> str:
+    """The console's memory cell: ``'171 kB, k 1.00 linear'``, ``'4.25 kB, constant'``."""
+    peak = memory_peak_text(memory, largest_n)
+    if peak == "—":
+        return "—"
+    return f"{peak}, {memory_growth_text(memory, interval=False)}"
 
 
 def protocol_text(protocol: SeriesProtocol | None) -> str:
@@ -103,6 +172,8 @@ def verdict_table(summary: Summary) -> Table:
         "why",
         "protocol",
         "spent",
+        "peak memory",
+        "memory k",
         "AIC best",
         "sizes used",
     ]
@@ -113,6 +184,8 @@ def verdict_table(summary: Summary) -> Table:
         interval = "n/a" if math.isnan(fit.ci_low) else f"[{fit.ci_low:.2f}, {fit.ci_high:.2f}]"
         used = ", ".join(f"{n:,}" for n in fit.sizes_used)
         protocol = summary.protocols.get((name, dtype))
+        memory = summary.memory.get((name, dtype))
+        largest_n = protocol.largest_n if protocol is not None else None
         rows.append(
             [
                 label(name, summary.roles[name]),
@@ -123,6 +196,8 @@ def verdict_table(summary: Summary) -> Table:
                 fit.reason,
                 protocol_text(protocol),
                 spent_text(protocol),
+                memory_peak_text(memory, largest_n),
+                memory_growth_text(memory),
                 fit.best_model or "n/a",
                 used,
             ]
@@ -141,6 +216,7 @@ def timing_table(summary: Summary) -> Table:
         "per mini-batch",
         "× floor",
         "ones: " + " / ".join(STATES),
+        "peak memory",
     ]
     rows = []
     for point in summary.points:
@@ -156,9 +232,16 @@ def timing_table(summary: Summary) -> Table:
                 seconds_text(point.seconds_per_batch),
                 "—" if multiple is None else f"{multiple:.2f}",
                 densities_text(point.densities, point.density_source),
+                _point_memory_text(point.peak_bytes, point.memory_note),
             ]
         )
     return header, rows
+
+
+def _point_memory_text(peak: int | None, note: str | None) -> str:
+    if peak is not None:
+        return bytes_text(peak)
+    return f"not traced: {note}" if note else "—"
 
 
 def percent_text(fraction: float | None) -> str:

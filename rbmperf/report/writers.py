@@ -50,7 +50,7 @@ _CLOCK_TEXT = {
 
 
 def _intro(summary: Summary) -> str:
-    return _INTRO.format(
+    text = _INTRO.format(
         clock_text=_CLOCK_TEXT[summary.clock],
         rule=rule_text(summary.confidence),
         n_products=_NUMBER_WORDS.get(len(PRODUCTS), str(len(PRODUCTS))),
@@ -58,6 +58,7 @@ def _intro(summary: Summary) -> str:
         draws=DRAWS_PER_STEP,
         **summary.settings,
     )
+    return f"{text} {tables.MEMORY_SENTENCE}"
 
 
 def _sections(summary: Summary) -> list[tuple[str, tables.Table | None, str]]:

@@ -19,6 +19,13 @@ Each record is a flat dict with a ``kind``:
              ``budget_seconds``, ``reason``: a point not measured because it was predicted
              to take too long.
 ``probe``    epochs at small sizes timed only to predict costs (not in any statistic).
+``memory``   ``name``, ``role``, ``dtype``, ``n``, ``peak_bytes``: the peak bytes traced
+             (:func:`rbmperf.engine.memory.peak_bytes`) during one untimed epoch of a
+             backend or peer at that size, beyond what was allocated before it; also
+             ``traced_seconds`` (the wall time of that traced epoch, never an epoch time).
+             ``peak_bytes`` is None when the epoch was not traced, and ``reason`` says why
+             (its timed epoch took too long). Results written before this kind existed
+             simply have none.
 ``finished`` the sweep completed.
 
 Every record carries ``schema`` (:data:`SCHEMA`, the version of this layout), ``run_id``
@@ -261,6 +268,10 @@ _FIELDS: dict[str, dict[str, Any]] = {
         "reason": lambda v: isinstance(v, str),
     },
     "probe": {"n": lambda v: _is_int(v) and v >= 1, "seconds": _is_seconds},
+    "memory": {
+        "n": lambda v: _is_int(v) and v >= 1,
+        "peak_bytes": lambda v: v is None or (_is_int(v) and v >= 0),
+    },
     "finished": {},
 }
 
@@ -278,6 +289,7 @@ _OPTIONAL: dict[str, Any] = {
     "density": lambda v: _is_seconds(v) and 0 < v <= 1,
     "threads": lambda v: _is_int(v) and v >= 1,
     "predicted_seconds": lambda v: v is None or _is_seconds(v),
+    "traced_seconds": _is_seconds,
 }
 
 
@@ -305,6 +317,12 @@ def record_problem(record: object) -> str | None:
     for field, valid in _OPTIONAL.items():
         if field in record and not valid(record[field]):
             return f"not an rbmperf record ({kind} with a bad {field!r})"
+    if (
+        kind == "memory"
+        and record["peak_bytes"] is None
+        and not isinstance(record.get("reason"), str)
+    ):
+        return "not an rbmperf record (memory without a peak and without a 'reason')"
     return None
 
 
@@ -417,6 +435,17 @@ def _single_thread_on_host(record: Record) -> bool:
 def completed_epochs(records: Iterable[Record]) -> set[tuple]:
     """Keys of the epochs already measured in `records`."""
     return {epoch_key(r) for r in records if r.get("kind") == "epoch"}
+
+
+def memory_key(record: Record) -> tuple:
+    """The identity of one memory measurement: ``(sweep_id, name, dtype, n)``."""
+    return (record["sweep_id"], record["name"], record["dtype"], int(record["n"]))
+
+
+def completed_memory(records: Iterable[Record]) -> set[tuple]:
+    """Keys of the memory records (measured or not traced, with a reason) in `records`:
+    resuming never measures one of those again."""
+    return {memory_key(r) for r in records if r.get("kind") == "memory"}
 
 
 def latest_sweep(records: list[Record]) -> tuple[str, str, bool] | None:

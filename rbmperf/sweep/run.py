@@ -27,9 +27,23 @@ How a point is measured (the reasons are in ``docs/measuring.md``):
    device in the same run (``floor-cuda``, :mod:`.device_floor`); its records carry
    ``device`` and ``floor``. A runner that cannot run a dtype (the R peer: float64 only)
    simply has no series in it.
-6. Every measurement is appended to the results file the moment it completes. A rerun
+6. Memory: in round 0, right after a size's timed epochs, each backend and peer series
+   measured there gets one more epoch, untimed and never inside a timed region, on a
+   freshly set-up epoch (:meth:`Runner.setup`), whose peak traced bytes
+   (:func:`rbmperf.engine.memory.peak_bytes`: tracemalloc's peak during the epoch beyond
+   what was traced before it; the buffers the epoch allocates, not the data or the model
+   set up before it) are recorded as a ``memory`` record. Tracing every allocation slows
+   an epoch several times over, so a point whose timed epoch took more than
+   :data:`MEMORY_EPOCH_LIMIT_SECONDS` (the naive backend at large N) gets a ``memory``
+   record without a peak, saying why. Series whose memory tracemalloc cannot see get no
+   memory record at all (:func:`memory_untraced`): the floor (a yardstick, not a
+   contender), a runner on an accelerator (``torch-cuda``: tracemalloc sees host memory
+   only), torch on the CPU (its allocator does not report to tracemalloc) and the R peer
+   (an Rscript child computes its epochs).
+7. Every measurement is appended to the results file the moment it completes. A rerun
    with the same file and settings skips the epochs already there, so an interrupted
-   sweep (Ctrl-C, SIGTERM, a kill) resumes where it stopped.
+   sweep (Ctrl-C, SIGTERM, a kill) resumes where it stopped; a point whose memory record
+   is there is not traced again.
 
 Two sweeps writing to one results file at once (two ``rbmperf bench`` in two terminals)
 both run to the end: every record is appended whole under a lock
@@ -48,6 +62,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
+import time
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -59,6 +74,7 @@ import numpy as np
 from ..backends import available_backends
 from ..engine.budget import VERDICT_ALLOWANCE, plan_size, predict_seconds
 from ..engine.defaults import DEFAULT_SIZES
+from ..engine.memory import peak_bytes
 from ..engine.rounds import round_order
 from ..errors import InputError, ResultsWarning
 from ..progress import progress_bar
@@ -66,12 +82,14 @@ from ..stats.growth import MIN_SIZES
 from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
 from .device_floor import device_floor_runner, floor_name
 from .machine import machine_info
-from .peers import get_peer
+from .peers import TorchPeer, get_peer
+from .r_peer import RPeer
 from .results import (
     Record,
     SweepPresence,
     append_record,
     completed_epochs,
+    completed_memory,
     latest_sweep,
     load_records,
 )
@@ -93,6 +111,10 @@ DEFAULT_BUDGET_SECONDS = 10.0
 _PROBE_ABOVE = 2000
 _PROBE_SIZES = (500, 1000, 2000)
 _PROBE_REPEATS = 2
+# A point whose timed epoch took longer than this many seconds gets no memory epoch:
+# tracing every allocation makes an epoch several times slower (the naive backend at
+# large N), and the memory epoch is untimed overhead on top of the sweep's budget.
+MEMORY_EPOCH_LIMIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -267,6 +289,7 @@ class _Session:
                 previous = [r for r in records if r.get("sweep_id") == self.sweep_id]
         self.records = previous
         self.done = completed_epochs(previous)
+        self.memory_done = completed_memory(previous)
         self.skipped = {
             (r["name"], r["dtype"], int(r["n"])) for r in previous if r["kind"] == "skip"
         }
@@ -298,6 +321,18 @@ class _Session:
 
     def is_done(self, name: str, dtype: str, n: int, repeat: int) -> bool:
         return (self.sweep_id, name, dtype, n, repeat) in self.done
+
+    def has_memory(self, name: str, dtype: str, n: int) -> bool:
+        return (self.sweep_id, name, dtype, n) in self.memory_done
+
+    def first_epoch_seconds(self, name: str, dtype: str, n: int) -> float | None:
+        """Wall seconds of the point's earliest timed repeat (None: not measured)."""
+        found = [
+            (int(r["repeat"]), float(r["seconds"]))
+            for r in self.records
+            if r["kind"] == "epoch" and r["name"] == name and r["dtype"] == dtype and r["n"] == n
+        ]
+        return min(found)[1] if found else None
 
     def measured_sizes(self, name: str, dtype: str) -> int:
         """How many distinct sizes of one series have at least one timed epoch."""
@@ -397,6 +432,64 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                     }
                 )
                 _advance(bar, 1)
+            if round_index == 0:
+                for runner, dtype in series:
+                    _measure_memory(session, runner, dtype, n, datasets[dtype][:n], epoch_settings)
+
+
+def memory_untraced(runner: Runner) -> str | None:
+    """Why the sweep records no memory for `runner`'s epochs; None when it does.
+
+    tracemalloc sees what Python's and NumPy's allocators hand out (numba's compiled code
+    allocates through them too); it does not see a device's memory, torch's CPU tensors
+    (torch's own allocator) or another process's memory.
+    """
+    if runner.role == "floor":
+        return "the floor is a yardstick of time, not a contender"
+    if runner.device != "cpu":
+        return f"it computes on {runner.device}; tracemalloc sees host memory only"
+    backend = getattr(runner, "backend", None)
+    if isinstance(runner, TorchPeer) or type(backend).__module__.endswith(".torch_backend"):
+        return "torch allocates its tensors with its own allocator, unseen by tracemalloc"
+    if isinstance(runner, RPeer):
+        return "an Rscript child process computes its epochs"
+    return None
+
+
+def _measure_memory(session, runner, dtype, n, X, settings) -> None:
+    """Record the peak traced bytes of one untimed epoch of a measured point, once.
+
+    Called after the timed epochs at size `n` in round 0, never inside a timed region;
+    the epoch is set up afresh, so the peak is what the epoch allocates beyond its data
+    and starting model. A point already recorded (a resumed sweep), not measured (over
+    budget) or untraceable (:func:`memory_untraced`) is left alone; a point whose timed
+    epoch took over :data:`MEMORY_EPOCH_LIMIT_SECONDS` gets a record saying so.
+    """
+    if memory_untraced(runner) is not None or session.has_memory(runner.name, dtype, n):
+        return
+    timed_seconds = session.first_epoch_seconds(runner.name, dtype, n)
+    if timed_seconds is None:
+        return
+    record = {"kind": "memory", "name": runner.name, "role": runner.role, "dtype": dtype, "n": n}
+    if timed_seconds > MEMORY_EPOCH_LIMIT_SECONDS:
+        reason = (
+            f"its timed epoch took {timed_seconds:.2f} s, over the "
+            f"{MEMORY_EPOCH_LIMIT_SECONDS:g} s limit for a traced epoch"
+        )
+        peak, traced_seconds = None, None
+    else:
+        epoch = runner.setup(X, settings)
+        began = time.perf_counter()
+        peak = peak_bytes(lambda _: epoch(), None)
+        traced_seconds = time.perf_counter() - began
+        reason = None
+    session.memory_done.add((session.sweep_id, runner.name, dtype, n))
+    record["peak_bytes"] = peak
+    if traced_seconds is not None:
+        record["traced_seconds"] = traced_seconds
+    if reason is not None:
+        record["reason"] = reason
+    session.add(record)
 
 
 def _plan(session, runner, dtype, n, repeats, budget_seconds, planned, gave_up, bar) -> None:

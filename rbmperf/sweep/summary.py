@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.memory import MemoryGrowth, memory_growth
 from ..errors import InputError
 from ..stats.growth import DEFAULT_CONFIDENCE, GrowthFit, fit_growth
 from .results import Record, epoch_seconds, latest_sweep, resolved_clock
@@ -47,6 +48,10 @@ class Point:
     protocol: str | None = None
     warmup_rows: int | None = None
     wall_seconds: tuple[float, ...] = ()
+    # Peak traced bytes of one untimed epoch at this point (a ``memory`` record), or None;
+    # where a memory record says the epoch was not traced, `memory_note` says why.
+    peak_bytes: int | None = None
+    memory_note: str | None = None
 
     @property
     def median(self) -> float:
@@ -179,6 +184,90 @@ def series_protocols(points: Iterable[Point]) -> dict[tuple[str, str], SeriesPro
     return found
 
 
+@dataclass(frozen=True)
+class SeriesMemory:
+    """Peak memory of one (name, dtype) series' epochs at each N, and its growth.
+
+    What is measured (:func:`rbmperf.sweep.run.run_sweep`): tracemalloc's peak during one
+    untimed epoch beyond what was traced before it, that is the buffers the epoch
+    allocates, not the data or the model (set up before it).
+
+    Attributes
+    ----------
+    name, dtype, role : str
+        The series.
+    sizes, peaks : tuple of int
+        The sizes whose epoch was traced, ascending, and the peak bytes at each.
+    growth : MemoryGrowth or None
+        :func:`rbmperf.engine.memory.memory_growth` of the peaks: ``.constant`` when every
+        peak is under 4 KiB, else ``.fit``; None when no size was traced.
+    untraced : tuple of (int, str)
+        Sizes whose memory epoch was left out, and why (its timed epoch took too long).
+    """
+
+    name: str
+    dtype: str
+    role: str
+    sizes: tuple[int, ...]
+    peaks: tuple[int, ...]
+    growth: MemoryGrowth | None
+    untraced: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def largest_n(self) -> int | None:
+        """The largest N whose epoch was traced (None: none was)."""
+        return self.sizes[-1] if self.sizes else None
+
+    @property
+    def largest_peak(self) -> int | None:
+        """The peak bytes at :attr:`largest_n`."""
+        return self.peaks[-1] if self.peaks else None
+
+
+def series_memory(points: Iterable[Point]) -> dict[tuple[str, str], SeriesMemory]:
+    """Each series' peak bytes per N and their growth, for series with memory records.
+
+    Parameters
+    ----------
+    points : iterable of Point
+        Measured points (:attr:`Summary.points`), any order.
+
+    Returns
+    -------
+    dict
+        ``{(name, dtype): SeriesMemory}``; series with no memory record (floors,
+        accelerators, torch, the R peer, results older than memory records) are absent.
+
+    Examples
+    --------
+    >>> points = [Point("naive", "backend", "float32", n, (0.1,), 1, None, peak_bytes=80 * n)
+    ...           for n in (500, 1000, 2000, 4000)]
+    >>> found = series_memory(points)[("naive", "float32")]
+    >>> found.largest_peak, round(found.growth.fit.exponent, 2)
+    (320000, 1.0)
+    """
+    grouped: dict[tuple[str, str], list[Point]] = defaultdict(list)
+    for point in points:
+        if point.peak_bytes is not None or point.memory_note is not None:
+            grouped[(point.name, point.dtype)].append(point)
+    found = {}
+    for key, group in grouped.items():
+        group.sort(key=lambda p: p.n)
+        traced = [p for p in group if p.peak_bytes is not None]
+        sizes = tuple(p.n for p in traced)
+        peaks = tuple(int(p.peak_bytes) for p in traced)  # type: ignore[arg-type]
+        found[key] = SeriesMemory(
+            name=group[0].name,
+            dtype=group[0].dtype,
+            role=group[0].role,
+            sizes=sizes,
+            peaks=peaks,
+            growth=memory_growth(sizes, peaks) if traced else None,
+            untraced=tuple((p.n, p.memory_note) for p in group if p.peak_bytes is None),
+        )
+    return found
+
+
 @dataclass
 class Summary:
     """Everything a report shows, computed from one settings key's records."""
@@ -208,6 +297,9 @@ class Summary:
     densities: dict[str, float] = field(default_factory=dict)
     # (name, dtype) -> how the series was timed and what it spent (:func:`series_protocols`).
     protocols: dict[tuple[str, str], SeriesProtocol] = field(default_factory=dict)
+    # (name, dtype) -> peak memory of an epoch per N and its growth (:func:`series_memory`);
+    # only series with memory records.
+    memory: dict[tuple[str, str], SeriesMemory] = field(default_factory=dict)
 
 
 def series_order(roles: dict[str, str], names: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -249,6 +341,12 @@ def summarize(
         if record["kind"] == "epoch":
             epochs[(record["name"], record["dtype"], int(record["n"]))].append(record)
 
+    # The first memory record of each point (two runs racing on a resume may write two).
+    memory: dict[tuple[str, str, int], Record] = {}
+    for record in mine:
+        if record["kind"] == "memory":
+            memory.setdefault((record["name"], record["dtype"], int(record["n"])), record)
+
     # Each floor series (the host's "floor", a device's "floor-cuda") by dtype and N; a
     # series is divided by the floor its records name (the host's by default).
     floor_median = {
@@ -277,6 +375,7 @@ def summarize(
                 protocol=_text_field(group[0], "protocol"),
                 warmup_rows=_count_field(group[0], "warmup_rows"),
                 wall_seconds=tuple(float(r["seconds"]) for r in repeats),
+                **_memory_fields(memory.get((name, dtype, n))),
             )
         )
     points.sort(key=lambda p: (ROLE_ORDER.get(p.role, 3), p.dtype, p.name, p.n))
@@ -308,6 +407,7 @@ def summarize(
         clock=clock,
         overlapping_records=overlapping,
         protocols=series_protocols(points),
+        memory=series_memory(points),
     )
 
 
@@ -407,7 +507,17 @@ def summarize_machines(
         machines={label: part.machine for label, part in zip(labels, parts, strict=True)},
         machine_settings={label: part.settings for label, part in zip(labels, parts, strict=True)},
         protocols=series_protocols(points),
+        memory=series_memory(points),
     )
+
+
+def _memory_fields(record: Record | None) -> dict[str, Any]:
+    """A point's ``peak_bytes`` and ``memory_note`` from its memory record (if any)."""
+    if record is None:
+        return {}
+    if record["peak_bytes"] is not None:
+        return {"peak_bytes": int(record["peak_bytes"])}
+    return {"memory_note": str(record.get("reason") or "not traced")}
 
 
 def _text_field(record: Record, key: str) -> str | None:

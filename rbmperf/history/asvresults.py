@@ -173,7 +173,6 @@ def read_asv_results(results_dir: str | os.PathLike) -> AsvResults:
     if not root.is_dir():
         raise InputError(f"asv results folder {str(root)!r} is not a directory")
     found = AsvResults(results_dir=root)
-    found.benchmarks = _read_benchmarks(root / "benchmarks.json", found)
     for machine_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         machine = _machine_name(machine_dir, found)
         if machine is None:
@@ -189,6 +188,7 @@ def read_asv_results(results_dir: str | os.PathLike) -> AsvResults:
             f"no asv results in {str(root)!r}: expected MACHINE/machine.json and the "
             "results files `asv run` writes beside it"
         )
+    found.benchmarks = _read_benchmarks(root / "benchmarks.json", found)
     return found
 
 

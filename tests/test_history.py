@@ -210,6 +210,24 @@ def test_damaged_files_are_named_and_the_rest_kept(tmp_path):
     assert [c.commit for c in history.changes] == [commit_hash(3)]
 
 
+def test_rows_of_odd_lengths_and_types_lose_only_their_bad_cells(tmp_path):
+    results = tmp_path / "results"
+    write_benchmarks(_mkdir(results), {"bench.time_sum": (["n"], [SIZES])})
+    for i, k in enumerate([1, 1, 2]):
+        values = [1e-6 * n**k for n in SIZES]
+        samples = [[v, v * 1.01] for v in values][:2]  # samples for two sizes only
+        values[0] = "fast"  # not a number: that cell is left out
+        rows = {"bench.time_sum": ([list(SIZES)], values, samples)}
+        write_commit(results, commit_hash(i), 1_700_000_000_000 + i, rows)
+    history = build_history(results)
+    (series,) = history.series
+    assert [f.sizes for f in series.fits] == [SIZES[1:]] * 3
+    assert {f.source for f in series.fits} == {"medians"}
+    # Three sizes: an exponent each, no verdict, and so no change flagged.
+    assert [round(f.exponent, 6) for f in series.fits] == [1.0, 1.0, 2.0]
+    assert history.changes == []
+
+
 def test_benchmark_without_size_and_commit_with_one_size_are_warned(tmp_path):
     results = tmp_path / "results"
     write_benchmarks(

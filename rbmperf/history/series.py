@@ -344,7 +344,9 @@ def _groups(
         if size is None or size <= 1 or median is None or not median > 0 or median == math.inf:
             groups.setdefault(fixed, [])
             continue
-        samples = result.samples[index] if result.samples else None
+        samples = None
+        if result.samples is not None and index < len(result.samples):
+            samples = result.samples[index]
         if samples is not None:
             samples = tuple(s for s in samples if s > 0 and math.isfinite(s)) or None
         groups[fixed].append((size, median, samples))

@@ -20,8 +20,8 @@ __all__ = ["PALETTE", "exponent_chart", "loglog_chart"]
 
 # Colour-blind-safe (Okabe–Ito), cycled.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-_WIDTH, _HEIGHT = 640, 280
-_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 12, 12, 44
+_WIDTH, _HEIGHT = 640, 290
+_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 12, 12, 58
 _FONT = 'font-family="sans-serif" font-size="11"'
 
 
@@ -135,7 +135,7 @@ def _legend(labels: list[str]) -> list[str]:
             f'<rect x="{x}" y="{_HEIGHT - 16}" width="10" height="10" fill="{color}"/>'
             f'<text x="{x + 14}" y="{_HEIGHT - 7}" {_FONT}>{escape(text)}</text>'
         )
-        x += 24 + 6 * len(text)
+        x += 30 + 7 * len(text)
         if x > _WIDTH - 60:
             break
     return parts

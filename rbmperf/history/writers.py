@@ -204,8 +204,8 @@ class _Page:
             "(`asv run --record-samples`), else from the medians, one point per size "
             "(each section says which).",
             f"A change is flagged where the verdict changes or the exponent steps by "
-            f"≥ {history.min_step} with each commit's estimate outside the other's interval "
-            "(rbmperf.history.changes).",
+            f"≥ {history.min_step} with disjoint 95% intervals, between fits of at least 4 "
+            "sizes (rbmperf.history.changes).",
         ]
 
 

@@ -79,18 +79,25 @@ def run(args: argparse.Namespace) -> int:
     min_step = DEFAULT_MIN_STEP if args.min_step is None else args.min_step
     if not min_step >= 0:
         raise UsageError(f"--min-step must be >= 0; got {args.min_step}")
+    guessed = False
     if args.results_dir is None:
         results_dir, repo = _from_config()
     else:
         results_dir, repo = Path(args.results_dir), None
         if results_dir.is_dir():
-            repo = repo_of(results_dir)
+            repo, guessed = repo_of(results_dir), True
     if args.repo is not None:
-        repo = Path(args.repo)
+        repo, guessed = Path(args.repo), False
         if not repo.is_dir():
             raise UsageError(f"--repo {args.repo!r} is not a directory")
     prepare_output_dir(args.out)
-    history = build_history(results_dir, size_param=args.size_param, repo=repo, min_step=min_step)
+    history = build_history(
+        results_dir,
+        size_param=args.size_param,
+        repo=repo,
+        min_step=min_step,
+        warn_order=not guessed,
+    )
     paths = write_history(history, args.out)
     order = "git history" if history.order == "git" else "commit dates"
     print(

@@ -100,6 +100,7 @@ def build_history(
     size_param: str | None = None,
     repo: str | os.PathLike | None = None,
     min_step: float = DEFAULT_MIN_STEP,
+    warn_order: bool = True,
 ) -> History:
     """Read asv results, fit each commit's growth and find the changes.
 
@@ -114,6 +115,9 @@ def build_history(
         The project's git repository, for the order of commits (default: commit dates).
     min_step : float, default 0.15
         Smallest exponent step counted as a change.
+    warn_order : bool, default True
+        Warn when `repo` is given but cannot order the commits (the command line turns it
+        off for a repository it only guessed from where the results are).
 
     Returns
     -------
@@ -128,10 +132,10 @@ def build_history(
     """
     results = read_asv_results(results_dir)
     series, commits, order, skipped = growth_series(results, size_param=size_param, repo=repo)
-    if repo is not None and order != "git":
+    if repo is not None and order != "git" and warn_order:
         results.warn(
-            f"not every commit of the results is in the git repository {str(repo)!r}: "
-            "commits ordered by the dates asv recorded"
+            f"commits ordered by the dates asv recorded: {str(repo)!r} is not a git "
+            "repository holding every commit of the results"
         )
     history = History(
         results_dir=Path(results_dir),

@@ -424,3 +424,16 @@ def test_history_of_50_commits_by_20_benchmarks_is_quick(tmp_path):
     assert len(history.series) == 40 and all(len(s.fits) == 50 for s in history.series)
     assert seconds < 30, f"{seconds:.1f} s"
     assert math.isfinite(seconds)
+
+
+def test_a_change_after_an_inconclusive_commit_names_both_verdicts(tmp_path):
+    results = tmp_path / "results"
+    write_benchmarks(_mkdir(results), {"bench.time_sum": (["n"], [SIZES])})
+    bent = [1e-6 * n * (1.0 if n < 4000 else 1.4) for n in SIZES]  # interval [1.00, 1.49]
+    for i, values in enumerate([[1e-6 * n for n in SIZES], bent, [1e-9 * n**2 for n in SIZES]]):
+        rows = {"bench.time_sum": ([list(SIZES)], values, None)}
+        write_commit(results, commit_hash(i), 1_700_000_000_000 + i, rows)
+    (change,) = build_history(results).changes
+    assert change.commit == commit_hash(2) and change.kinds == ("verdict", "step")
+    assert change.before.verdict == "inconclusive" and change.verdict_before == "linear"
+    assert "inconclusive (last conclusive: linear) at" in change.describe()

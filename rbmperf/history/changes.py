@@ -129,9 +129,12 @@ class Change:
 
     def describe(self) -> str:
         """One line: ``label: k 1.00 [0.98, 1.02] linear → 2.01 [...] superlinear at abc``."""
+        before = self.before.verdict
+        if self.verdict_before != before:
+            before += f" (last conclusive: {self.verdict_before})"
         return (
             f"{self.series.label} on {self.series.machine}: "
-            f"k {_k(self.before)} {self.verdict_before} at {self.before.commit[:8]} → "
+            f"k {_k(self.before)} {before} at {self.before.commit[:8]} → "
             f"{_k(self.after)} {self.after.verdict} at {self.after.commit[:8]} "
             f"({' and '.join(self.kinds)})"
         )

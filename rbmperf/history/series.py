@@ -10,8 +10,8 @@ and the verdict).
 What is fitted, in order of preference (the ``source`` of each fit says which):
 
 - ``"samples"``: every sample asv kept (``asv run --record-samples``), each a point at its
-  size, when every size of the group has them. The interval then reflects the spread of
-  the samples.
+  size, when every size of the group has them (and some size more than one). The
+  interval then reflects the spread of the samples.
 - ``"medians"``: asv's result (the median of its samples) at each size, one point per size.
   With 4 to 6 sizes Sen's interval is then close to the range of the pairwise slopes: wide,
   and honest about having one number per size.
@@ -359,7 +359,8 @@ def _fit(
     if not points:
         return None
     points.sort(key=lambda p: p[0])
-    if all(samples for _, _, samples in points):
+    # One sample per size (asv run --quick) is no more than the medians: called so.
+    if all(samples for _, _, samples in points) and any(len(s) > 1 for _, _, s in points):
         sizes = [size for size, _, samples in points for _ in samples]
         values = [v for _, _, samples in points for v in samples]
         source = "samples"

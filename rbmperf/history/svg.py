@@ -135,7 +135,7 @@ def _legend(labels: list[str]) -> list[str]:
             f'<rect x="{x}" y="{_HEIGHT - 16}" width="10" height="10" fill="{color}"/>'
             f'<text x="{x + 14}" y="{_HEIGHT - 7}" {_FONT}>{escape(text)}</text>'
         )
-        x += 30 + 7 * len(text)
+        x += 30 + 8 * len(text)
         if x > _WIDTH - 60:
             break
     return parts

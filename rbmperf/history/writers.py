@@ -147,7 +147,8 @@ class _Page:
                     for f in one.fits
                     if f.has_exponent
                 ]
-                lines.append((_series_name(one), points))
+                if points:  # a series with no exponent anywhere has no line (its table stays)
+                    lines.append((_series_name(one), points))
                 for change in changes_by_series[id(one)]:
                     flagged.add(index[change.commit])
                     change_number += 1

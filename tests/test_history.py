@@ -199,6 +199,8 @@ def test_damaged_files_are_named_and_the_rest_kept(tmp_path):
     future["version"] = 3
     (folder / "feedface-existing-py.json").write_text(json.dumps(future))
     (folder / "0badc0de-existing-py.json").write_text(json.dumps({"version": 2}))
+    future.update(version=2, results={"bench.Epoch.time_epoch": "fast"})
+    (folder / "0ddba11s-existing-py.json").write_text(json.dumps(future))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         history = build_history(results)
@@ -206,6 +208,7 @@ def test_damaged_files_are_named_and_the_rest_kept(tmp_path):
     assert any("deadbeef" in m and "not JSON" in m for m in messages)
     assert any("feedface" in m and "format version 3" in m for m in messages)
     assert any("0badc0de" in m and "commit_hash" in m for m in messages)
+    assert any("0ddba11s" in m and "not as asv writes it" in m for m in messages)
     assert len(history.commit_order) == 6
     assert [c.commit for c in history.changes] == [commit_hash(3)]
 

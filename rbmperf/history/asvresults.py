@@ -40,6 +40,12 @@ __all__ = [
 ]
 
 RESULTS_VERSIONS = (1, 2)
+
+
+class _NotAsvFormat(InputError):
+    """A results file's content is not laid out as asv writes it (caught per file)."""
+
+
 BENCHMARKS_VERSION = 2
 _NOT_RESULTS = {"machine.json", "benchmarks.json"}
 
@@ -316,7 +322,7 @@ def _read_results_file(path: Path, machine: str, found: AsvResults) -> CommitRes
         commit = data["commit_hash"]
         raw = data["results"]
         if not isinstance(commit, str) or not isinstance(raw, dict):
-            raise TypeError("commit_hash or results of the wrong type")
+            raise _NotAsvFormat("commit_hash or results of the wrong type")
         if version == 2:
             benchmarks = _rows_v2(raw, data["result_columns"])
         else:
@@ -324,7 +330,7 @@ def _read_results_file(path: Path, machine: str, found: AsvResults) -> CommitRes
     except KeyError as error:
         found.warn(f"results file {str(path)!r} skipped: no {error.args[0]!r} key")
         return None
-    except (TypeError, ValueError, IndexError) as error:
+    except (_NotAsvFormat, TypeError, ValueError, IndexError) as error:
         found.warn(f"results file {str(path)!r} skipped: not as asv writes it ({error})")
         return None
     date = data.get("date")
@@ -373,17 +379,17 @@ def _params(value: object) -> tuple[tuple[str, ...], ...]:
     if not value:
         return ()
     if not isinstance(value, list) or not all(isinstance(axis, list) for axis in value):
-        raise TypeError("params is not a list of lists")
+        raise _NotAsvFormat("params is not a list of lists")
     return tuple(tuple(str(v) for v in axis) for axis in value)
 
 
 def _rows_v2(raw: dict, columns: list) -> dict[str, BenchmarkResult]:
     if not isinstance(columns, list):
-        raise TypeError("result_columns is not a list")
+        raise _NotAsvFormat("result_columns is not a list")
     benchmarks = {}
     for name, row in raw.items():
         if not isinstance(row, list):
-            raise TypeError(f"the row of {name!r} is not a list")
+            raise _NotAsvFormat(f"the row of {name!r} is not a list")
         # asv drops trailing empty cells, so a row may be shorter than the columns.
         cells = dict(zip(columns, row, strict=False))
         values = _floats(cells.get("result"))

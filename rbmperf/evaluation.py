@@ -113,7 +113,11 @@ class Evaluation:
     data: str = ""
 
     def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` record: data, sizes, accuracies, settings, epochs, seconds."""
+        """The ``summary.json`` record: data, sizes, accuracies, settings, epochs, seconds.
+
+        ``backend`` is the backend that trained the RBMs (what ``"auto"`` picked);
+        ``settings["backend"]`` what was asked for.
+        """
         info = self.model.info
         record: dict[str, Any] = {
             "data": self.data,
@@ -122,6 +126,7 @@ class Evaluation:
             "test_accuracy": self.test_accuracy,
             "test_accuracy_without_finetuning": self.test_accuracy_without_finetuning,
             "settings": self.model.settings(),
+            "backend": info.get("backend", self.model.backend),
             "epochs": self.model.epochs_for(len(self.split.X_train)),
             "seconds": {
                 "pretrain": info["pretrain_seconds"],

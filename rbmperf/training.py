@@ -40,7 +40,7 @@ def train_rbm(
     X: object,
     n_hidden: int,
     *,
-    backend: str | Backend = "numpy",
+    backend: str | Backend = "auto",
     epochs: int = 10,
     batch_size: int = 100,
     learning_rate: float = 0.1,
@@ -62,8 +62,10 @@ def train_rbm(
         Training data, samples × features, values in [0, 1].
     n_hidden : int
         Number of hidden units (≥ 1).
-    backend : str or Backend, default "numpy"
-        Which implementation computes the epochs; see :func:`available_backends`.
+    backend : str or Backend, default "auto"
+        Which implementation computes the epochs; see :func:`available_backends`. ``"auto"``
+        takes the fastest one available here (:func:`rbmperf.backends.auto_backend`:
+        ``binary`` where numba imports, else ``numpy``); ``info["backend"]`` names it.
     epochs : int, default 10
         Passes over the data (≥ 0; 0 returns the initial model).
     batch_size : int, default 100
@@ -88,7 +90,9 @@ def train_rbm(
     Returns
     -------
     RBM
-        The trained model. ``rbm.info`` records the backend, settings, seconds per epoch and
+        The trained model. ``rbm.info`` records the backend (the real one, also when
+        `backend` was ``"auto"``; ``info["backend_requested"]`` keeps what was asked for),
+        settings, seconds per epoch and
         the backend's preparation (compile) seconds, which are not part of the epoch times.
 
     Examples
@@ -136,6 +140,7 @@ def train_rbm(
 
     info = {
         "backend": engine.name,
+        "backend_requested": backend if isinstance(backend, str) else engine.name,
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,

@@ -6,7 +6,9 @@ typing error ever reaches a user.
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -219,3 +221,106 @@ def check_labels(y: object, n_samples: int) -> np.ndarray:
         else:
             raise InputTypeError(f"y must hold integer class labels; got dtype {labels.dtype}")
     return labels.astype(np.int64, copy=False)
+
+
+# --- Growth measurements: one set of checks for every client of the engine -------------
+
+
+def check_sizes(sizes: object) -> tuple[int, ...]:
+    """Return `sizes` as a tuple of ints: at least two, each > 1, strictly increasing.
+
+    Raises
+    ------
+    ValueError
+        Saying which size is wrong (:class:`~rbmperf.errors.InputError`).
+    TypeError
+        If `sizes` is not a sequence of integers (:class:`~rbmperf.errors.InputTypeError`).
+    """
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence | np.ndarray):
+        raise InputTypeError(f"sizes must be a sequence of integers; got {sizes!r}")
+    checked: list[int] = []
+    for position, size in enumerate(sizes):
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+            raise InputTypeError(f"sizes must be integers; got {size!r} at position {position}")
+        if size < 2:
+            raise InputError(f"sizes must be > 1 (the fit takes logarithms); got {size}")
+        if checked and size <= checked[-1]:
+            raise InputError(
+                f"sizes must increase; {int(size):,} follows {checked[-1]:,} (position {position})"
+            )
+        checked.append(int(size))
+    if len(checked) < 2:
+        raise InputError(f"a growth needs at least two sizes; got {len(checked)}")
+    return tuple(checked)
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """Sizes from text: a list ``"500,1000,2000"`` or a geometric range ``"500:16000:x2"``
+    (from 500, multiplying by 2, up to and including 16000; factors may be fractional:
+    ``"1000:8000:x1.5"``, rounded and without repeats). Checked by :func:`check_sizes`.
+
+    Examples
+    --------
+    >>> parse_sizes("500:4000:x2")
+    (500, 1000, 2000, 4000)
+    """
+    text = text.strip().replace("_", "")
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3 or not parts[2].lower().startswith("x"):
+            raise InputError(f"a size range is START:STOP:xFACTOR, e.g. 500:16000:x2; got {text!r}")
+        try:
+            start, stop, factor = int(parts[0]), int(parts[1]), float(parts[2][1:])
+        except ValueError as error:
+            raise InputError(f"cannot read the size range {text!r}: {error}") from error
+        if factor <= 1:
+            raise InputError(f"the factor of a size range must be > 1; got {factor:g}")
+        if start < 2 or stop < start:
+            raise InputError(f"a size range needs 2 <= START <= STOP; got {text!r}")
+        sizes: list[int] = []
+        value = float(start)
+        while round(value) <= stop:
+            if not sizes or round(value) > sizes[-1]:
+                sizes.append(round(value))
+            value *= factor
+        return check_sizes(sizes)
+    try:
+        return check_sizes([int(part) for part in text.split(",") if part.strip()])
+    except ValueError as error:
+        if "invalid literal" in str(error):
+            raise InputError(f"sizes must be integers like 500,1000,2000; got {text!r}") from None
+        raise
+
+
+def check_callable(func: object, what: str) -> None:
+    """Raise :class:`~rbmperf.errors.InputTypeError` unless `func` is callable."""
+    if not callable(func):
+        raise InputTypeError(f"{what} must be callable; got {type(func).__name__}")
+
+
+def check_clock(clock: object, clocks: Sequence[str]) -> str:
+    """Return `clock` if it is one of `clocks`, else raise InputError naming them."""
+    if clock not in clocks:
+        raise InputError(f"clock must be one of {', '.join(clocks)}; got {clock!r}")
+    return str(clock)
+
+
+def check_budget(budget: object, name: str = "budget") -> float | None:
+    """A budget in seconds: a number > 0 (infinity meaning none), or None for none."""
+    if budget is None:
+        return None
+    value = budget
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputTypeError(f"{name} must be a number of seconds > 0, or None; got {budget!r}")
+    if math.isinf(value) and value > 0:
+        return None
+    if not value > 0 or math.isnan(value):
+        raise InputError(f"{name} must be a number of seconds > 0, or None; got {budget!r}")
+    return float(value)
+
+
+def check_threads(threads: object) -> int | None:
+    """BLAS threads: an integer >= 1, or None to leave them as they are."""
+    if threads is None:
+        return None
+    return check_int(threads, "threads", minimum=1)

@@ -222,7 +222,7 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     vis = work.visible_pre
     clock("P2 dense (BLAS)", lambda: np.matmul(h0, W.T, out=vis[:rows]))
     clock(
-        "W rows for P2",
+        "W rows for P2 (numpy copy)",
         lambda: np.copyto(work.W_hidden_rows[:H, :n_visible], W.T),
     )
     clock(
@@ -293,22 +293,16 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     both = np.concatenate([batch, batch])
     both_h = np.concatenate([h0, h0])
     clock("P4+P5 fused BLAS (numba)", lambda: np.matmul(both.T, both_h, out=work.positive[:, :H]))
-    flat = [a.reshape(-1) for a in (work.W_t, work.W_speed_t, work.dW_t)]
     hb2, hs2, vb2, vs2 = hb.copy(), state.hidden_speed.copy(), vb.copy(), state.visible_speed.copy()
-    clock(
-        "momentum",
-        lambda: binary._momentum_all(
-            *flat,
-            hb2,
-            hs2,
-            work.d_hidden_bias,
-            vb2,
-            vs2,
-            work.d_visible_bias,
-            dtype.type(0.0),
-            dtype.type(0.9),
-        ),
-    )
+    for label, keep_rows in (("momentum", False), ("momentum + W rows for P2", True)):
+        clock(
+            label,
+            lambda keep_rows=keep_rows: binary._momentum(
+                work.W_t, work.W_speed_t, work.dW_t, work.W_hidden_rows, keep_rows, H,
+                hb2, hs2, work.d_hidden_bias, vb2, vs2, work.d_visible_bias,
+                dtype.type(0.0), dtype.type(0.9),
+            ),
+        )  # fmt: skip
     v0_ones = sum(int(x).bit_count() for x in work.v0_row_bits[:rows].ravel())
     v1_ones = sum(int(x).bit_count() for x in work.v1_row_bits[:rows].ravel())
     v0_density, v1_density = v0_ones / batch.size, v1_ones / batch.size

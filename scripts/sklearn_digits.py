@@ -12,17 +12,17 @@ thread (run it without the OpenBLAS overrides some machines set)::
    scaled, split 80/20 with ``random_state=0``; ``Pipeline(BernoulliRBM(n_components=100,
    learning_rate=0.06, n_iter=10), LogisticRegression(solver="newton-cg", C=6000))``
    against the same pipeline on ``RBMTransformer(n_components=100, learning_rate=0.1,
-   momentum=0.7, batch_size=100, n_iter=10, backend="numba")`` (its default
+   momentum=0.7, batch_size=100, n_iter=10)`` with its default backend, ``"auto"`` (its default
    ``sample_data=False``: the data values in the positive phase). The example's ``tol=1``
    is left out: with scikit-learn 1.9 it stops newton-cg before its first iteration
    (accuracy 0.097 for both). Test accuracy, the pipeline's fit time and the RBM step's own
    fit time (CPU seconds, which other processes on a shared machine barely move; wall in
    brackets).
 2. **Fit speed at MNIST size.** ``fit`` of ``BernoulliRBM`` and ``RBMTransformer``
-   (``backend="numba"`` and ``"numpy"``) with the same ``n_components=256``,
-   ``batch_size=100``, ``learning_rate=0.1`` and ``n_iter`` on ``synthetic_mnist`` (784
-   features, float32); repeats interleaved, the median CPU and wall seconds, after an
-   untimed warm-up fit of each (numba's compile).
+   (its default backend ``"auto"``, and ``"numba"`` and ``"numpy"``) with the same
+   ``n_components`` (300), ``batch_size=100``, ``learning_rate=0.1`` and ``n_iter`` (1) on
+   ``synthetic_mnist`` (8,000 × 784, float64 by default); repeats interleaved, the median
+   wall and CPU seconds, after an untimed warm-up fit of each (numba's compile).
 3. **DBNClassifier with its defaults** on ``rbmperf.data.load_digits`` split 70/30
    stratified with seed 0, as ``rbmperf train --data digits`` does.
 """
@@ -43,6 +43,7 @@ from sklearn.neural_network import BernoulliRBM
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import minmax_scale
 
+import rbmperf
 from rbmperf.data import load_digits, synthetic_mnist
 from rbmperf.sklearn import DBNClassifier, RBMTransformer
 
@@ -67,13 +68,12 @@ def digits_rbms(seed: int) -> dict[str, object]:
         "BernoulliRBM": BernoulliRBM(
             n_components=100, learning_rate=0.06, n_iter=10, random_state=seed
         ),
-        "RBMTransformer (numba)": RBMTransformer(
+        "RBMTransformer (default backend)": RBMTransformer(
             n_components=100,
             learning_rate=0.1,
             momentum=0.7,
             batch_size=100,
             n_iter=10,
-            backend="numba",
             random_state=seed,
         ),
     }
@@ -108,11 +108,15 @@ def compare_pipelines(seeds: int) -> list[dict[str, object]]:
     return rows
 
 
-def compare_fit_speed(n_samples: int, epochs: int, repeats: int) -> dict[str, dict[str, float]]:
-    X, _ = synthetic_mnist(n_samples, dtype="float32")
-    settings = dict(n_components=256, learning_rate=0.1, batch_size=100, n_iter=epochs)
+def compare_fit_speed(
+    n_samples: int, epochs: int, repeats: int, dtype: str = "float64", n_components: int = 300
+) -> dict[str, dict[str, float]]:
+    X, _ = synthetic_mnist(n_samples, dtype=dtype)
+    settings = dict(n_components=n_components, learning_rate=0.1, batch_size=100, n_iter=epochs)
+    default = RBMTransformer(**settings, random_state=0)
     models = {
         "BernoulliRBM": BernoulliRBM(**settings, random_state=0),
+        f"RBMTransformer (default: auto = {rbmperf.get_backend('auto').name})": default,
         "RBMTransformer (numba)": RBMTransformer(**settings, backend="numba", random_state=0),
         "RBMTransformer (numpy)": RBMTransformer(**settings, backend="numpy", random_state=0),
     }
@@ -169,8 +173,11 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1, help="random_states 0..N-1 (1)")
-    parser.add_argument("--n", type=int, default=10_000, help="rows for the speed run (10,000)")
-    parser.add_argument("--epochs", type=int, default=5, help="n_iter of the speed run (5)")
+    parser.add_argument("--n", type=int, default=8_000, help="rows for the speed run (8,000)")
+    parser.add_argument("--epochs", type=int, default=1, help="n_iter of the speed run (1)")
+    parser.add_argument("--components", type=int, default=300, help="of the speed run (300)")
+    parser.add_argument("--dtype", default="float64", help="of the speed run (float64)")
+    parser.add_argument("--skip-pipelines", action="store_true")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats (3)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-dbn", action="store_true")
@@ -181,14 +188,14 @@ def main() -> None:
         print("\n## Digits: RBM features + logistic regression (scikit-learn's example)\n")
         print("| model | random_state | accuracy | pipeline fit CPU s (wall) | RBM fit CPU s |")
         print("|---|---|---|---|---|")
-        rows = compare_pipelines(args.seeds)
+        rows = [] if args.skip_pipelines else compare_pipelines(args.seeds)
         for row in rows:
             print(
                 f"| {row['model']} | {row['seed']} | {row['accuracy']:.4f} | "
                 f"{row['pipeline_seconds']:.2f} ({row['pipeline_wall']:.2f}) | "
                 f"{row['rbm_seconds']:.2f} |"
             )
-        if args.seeds > 1:
+        if args.seeds > 1 and rows:
             for name in digits_rbms(0):
                 accuracies = [row["accuracy"] for row in rows if row["model"] == name]
                 print(
@@ -198,17 +205,21 @@ def main() -> None:
 
         if not args.skip_speed:
             print(
-                f"\n## fit on synthetic_mnist: {args.n:,} × 784 float32, n_components=256, "
-                f"batch_size=100, n_iter={args.epochs}, median of {args.repeats}\n"
+                f"\n## fit on synthetic_mnist: {args.n:,} × 784 {args.dtype}, "
+                f"n_components={args.components}, batch_size=100, n_iter={args.epochs}, "
+                f"median of {args.repeats}\n"
             )
-            speed = compare_fit_speed(args.n, args.epochs, args.repeats)
-            reference = speed["BernoulliRBM"]["cpu"]
-            print("| model | CPU s | wall s | BernoulliRBM CPU / this CPU |")
-            print("|---|---|---|---|")
+            speed = compare_fit_speed(
+                args.n, args.epochs, args.repeats, args.dtype, args.components
+            )
+            reference = speed["BernoulliRBM"]
+            print("| model | wall s | CPU s | BernoulliRBM ÷ this, wall | … CPU |")
+            print("|---|---|---|---|---|")
             for name, seconds in speed.items():
                 print(
-                    f"| {name} | {seconds['cpu']:.2f} | {seconds['wall']:.2f} | "
-                    f"{reference / seconds['cpu']:.2f}× |"
+                    f"| {name} | {seconds['wall']:.2f} | {seconds['cpu']:.2f} | "
+                    f"{reference['wall'] / seconds['wall']:.2f}× | "
+                    f"{reference['cpu'] / seconds['cpu']:.2f}× |"
                 )
 
         if not args.skip_dbn:

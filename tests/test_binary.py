@@ -222,31 +222,57 @@ def test_epoch_equals_a_reference_epoch_on_the_same_stream(path, sample_data):
 PRODUCTS_OF_V = ("v0 W.T", "h0.T v0", "v1 W.T", "h1_probs.T v1")
 
 
-def test_data_values_take_the_dense_products_on_the_data_itself():
-    # With the data values as v0, P1 and P4 have no 0/1 operand: they run BLAS on the data
-    # even where every binary kernel is forced on; v1's products still take their kernels.
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_data_values_skip_the_datas_zeros_or_take_blas_by_density(dtype):
+    # With the data values as v0, P1 and P4 have no 0/1 operand: they skip the data's zeros
+    # (a weighted gather) at most `limits.data` non-zero, else run BLAS on the data itself;
+    # v1's products still take their binary kernels.
     rng = np.random.default_rng(0)
-    X = rng.random((230, 64)) * (rng.random((230, 64)) < 0.3)  # grey values, 70% zeros
+    X = (rng.random((230, 64)) * (rng.random((230, 64)) < 0.3)).astype(dtype)  # 70% zeros
+    init = rbmperf.initial_rbm(64, 16, dtype=dtype)
+    states = {}
+    for name, limits in (
+        ("sparse", DensityLimits.always()),
+        ("blas", DensityLimits(**{**LIMITS["binary"].__dict__, "data": -1.0})),
+        ("dense", DensityLimits.never()),
+    ):
+        backend = BinaryBackend(limits)
+        state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+        backend.run_epoch(state, X, 100, 0.1, 0.9, np.random.default_rng(1), sample_data=False)
+        states[name] = state
+        # Only the products with a visible operand: the option changes nothing for the others.
+        taken = {key: count for key, count in backend.paths.items() if key[0] in PRODUCTS_OF_V}
+        on_data = "sparse" if name == "sparse" else "dense"
+        on_v1 = "dense" if name == "dense" else "binary"
+        assert taken == {
+            ("v0 W.T", on_data): 3,
+            ("h0.T v0", on_data): 3,
+            ("v1 W.T", on_v1): 3,
+            ("h1_probs.T v1", on_v1): 3,
+        }
+        # v0's density is the fraction of non-zero data values.
+        assert backend.epoch_densities()["v0"] == np.count_nonzero(X) / X.size
+    # The paths agree to rounding (the sums of the gathers run in another order than BLAS's).
+    for name in ("sparse", "blas"):
+        for attribute in ("W", "hidden_bias", "visible_bias", "W_speed"):
+            error = relative_error(
+                getattr(states[name], attribute), getattr(states["dense"], attribute)
+            )
+            assert error <= TOLERANCE[dtype], (name, attribute)
+
+
+def test_data_values_choose_the_sparse_path_by_measured_density():
+    rng = np.random.default_rng(3)
     init = rbmperf.initial_rbm(64, 16)
-    backend = BinaryBackend(DensityLimits.always())
-    state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
-    backend.run_epoch(state, X, 100, 0.1, 0.9, np.random.default_rng(1), sample_data=False)
-    # Only the products with a visible operand: the option changes nothing for the others.
-    taken = {key: count for key, count in backend.paths.items() if key[0] in PRODUCTS_OF_V}
-    assert taken == {
-        ("v0 W.T", "dense"): 3,
-        ("h0.T v0", "dense"): 3,
-        ("v1 W.T", "binary"): 3,
-        ("h1_probs.T v1", "binary"): 3,
-    }
-    # v0's density is the fraction of non-zero data values.
-    assert backend.epoch_densities()["v0"] == np.count_nonzero(X) / X.size
-    # And the epoch is the dense one's (the products of v1 round differently when gathered).
-    dense = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
-    BinaryBackend(DensityLimits.never()).run_epoch(
-        dense, X, 100, 0.1, 0.9, np.random.default_rng(1), sample_data=False
-    )
-    assert relative_error(state.W, dense.W) <= 1e-12
+    sparse = rng.random((200, 64)) * (rng.random((200, 64)) < 0.2)
+    dense = 0.1 + 0.9 * rng.random((200, 64))  # no zeros
+    backend = BinaryBackend()
+    for X in (sparse, dense):
+        state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
+        backend.run_epoch(state, X, 100, 0.1, 0.9, np.random.default_rng(1), sample_data=False)
+    assert backend.paths["v0 W.T", "sparse"] == 2
+    assert backend.paths["v0 W.T", "dense"] == 2
+    assert backend.paths["h0.T v0", "sparse"] == 2
 
 
 def test_data_values_and_sampled_states_agree_on_binary_data_on_every_path():
@@ -331,12 +357,14 @@ _RUN = textwrap.dedent(
     limits = {"binary": DensityLimits.always(), "dense": DensityLimits.never()}
     X = structured_data(70, 24)
     out = {}
+    X[X < 0.3] = 0.0  # zeros for the sparse data products of sample_data=False
     for path, lim in limits.items():
         for dtype in ("float32", "float64"):
-            backend = BinaryBackend(lim)
-            model = rbmperf.train_rbm(X, 10, backend=backend, epochs=1, batch_size=30,
-                                      dtype=dtype)
-            out[f"{path}-{dtype}"] = model.W.tobytes().hex()
+            for sample_data in (True, False):
+                backend = BinaryBackend(lim)
+                model = rbmperf.train_rbm(X, 10, backend=backend, epochs=2, batch_size=30,
+                                          dtype=dtype, sample_data=sample_data)
+                out[f"{path}-{dtype}-{sample_data}"] = model.W.tobytes().hex()
     print(json.dumps(out))
     """
 )

@@ -53,9 +53,15 @@ def test_cli_modules_do_not_import_each_other() -> None:
                 assert not node.module.endswith("_cmd"), f"{path.name} imports {node.module}"
 
 
-def test_bench_help_states_the_sweeps_own_default_sizes() -> None:
-    # The parser keeps the default as text so that --help imports no measuring code.
-    from rbmperf.cli.bench_cmd import DEFAULT_SIZES_TEXT
-    from rbmperf.sweep.run import DEFAULT_SIZES
+def test_help_states_the_engines_own_default_sizes(capsys) -> None:
+    # One definition of the default sizes: the sweep, `rbmperf bench` and `rbmperf growth`.
+    from rbmperf.cli import main
+    from rbmperf.engine.defaults import DEFAULT_SIZES
+    from rbmperf.sweep.run import run_sweep
 
-    assert DEFAULT_SIZES_TEXT == ",".join(str(n) for n in DEFAULT_SIZES)
+    assert run_sweep.__defaults__[1] == DEFAULT_SIZES
+    for command in ("bench", "growth"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        help_text = " ".join(capsys.readouterr().out.split())
+        assert "500,1000,2000,4000,8000,16000" in help_text, command

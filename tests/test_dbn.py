@@ -96,7 +96,7 @@ def test_settings_are_plain_values_and_repr_is_short() -> None:
     model = DBN([20, 10], dtype=np.float32, finetune_epochs=4)
     assert model.settings() == {
         "layers": [20, 10],
-        "backend": "numpy",
+        "backend": "auto",
         "dtype": "float32",
         "seed": 0,
         "batch_size": 100,
@@ -108,7 +108,13 @@ def test_settings_are_plain_values_and_repr_is_short() -> None:
         "finetune_learning_rate": 0.1,
         "momentum": 0.9,
     }
-    assert repr(model) == "DBN(layers=(20, 10), backend='numpy', dtype='float32', seed=0)"
+    resolved = rbmperf.backends.auto_backend()
+    assert repr(model) == (
+        f"DBN(layers=(20, 10), backend='auto' ({resolved}), dtype='float32', seed=0)"
+    )
+    assert repr(DBN([3], backend="numpy")) == (
+        "DBN(layers=(3,), backend='numpy', dtype='float64', seed=0)"
+    )
     assert model.rbms == [] and model.weights == [] and model.output_weights is None
     assert model.info == {} and DBN().info is not model.info
 
@@ -273,7 +279,7 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     with np.load(path) as archive:
         metadata = json.loads(str(archive["metadata"]))
     assert metadata["format"] == "rbmperf.DBN"
-    assert metadata["settings"]["backend"] == "numpy"
+    assert metadata["settings"]["backend"] == "auto"
 
 
 def test_load_rejects_bad_files(tmp_path: Path) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 import pytest
 
 from rbmperf.errors import ResultsWarning
-from rbmperf.report import write_report
+from rbmperf.figures import pyplot
+from rbmperf.report import plots, tables, write_report
 from rbmperf.report.console import summary_text
 from rbmperf.sweep.results import append_record, epoch_seconds, load_records
 from rbmperf.sweep.summary import summarize
@@ -15,8 +18,24 @@ from rbmperf.sweep.summary import summarize
 SIZES = (1000, 2000, 4000, 8000)
 
 
-def fake_sweep(*, threads: int = 1, finished: bool = True, cpu_factor: float = 1.0):
-    """Records of a sweep with exactly known times: numpy is 1.2 × floor, naive quadratic."""
+# binary's h0 density (fraction of ones) at each size, as a fresh model learning during
+# the timed epoch would show it: 31% at the smallest N, 12% at the largest.
+H0_DENSITY = dict(zip(SIZES, (0.31, 0.25, 0.18, 0.12), strict=True))
+
+
+def fake_sweep(
+    *,
+    threads: int = 1,
+    finished: bool = True,
+    cpu_factor: float = 1.0,
+    protocols: bool = False,
+):
+    """Records of a sweep with exactly known times: numpy is 1.2 × floor, naive quadratic.
+
+    With `protocols`, as the current sweep writes them: backends name their protocol and
+    densities, and a binary backend (0.5 × floor) is timed at steady state after 16,000
+    rows; without, as an older rbmperf wrote them (no protocol, no densities).
+    """
     base = {"run_id": "r1", "sweep_id": "s1", "settings_key": "k"}
     records = [
         {
@@ -52,19 +71,48 @@ def fake_sweep(*, threads: int = 1, finished: bool = True, cpu_factor: float = 1
                 ("numpy", "backend", 1.2e-4 * n),
                 ("naive", "backend", 1e-7 * n**2),
             ):
+                record = {
+                    **base,
+                    "kind": "epoch",
+                    "name": name,
+                    "role": role,
+                    "dtype": "float32",
+                    "n": n,
+                    "repeat": repeat,
+                    "seconds": seconds * wobble,
+                    "cpu_seconds": seconds * wobble * cpu_factor,
+                    "threads": threads,
+                    "n_batches": n // 100,
+                }
+                if protocols and role == "backend":
+                    record.update(
+                        protocol="fresh",
+                        v0_density=0.13,
+                        h0_density=None,
+                        v1_density=None,
+                        density_source="data",
+                    )
+                records.append(record)
+            if protocols:
                 records.append(
                     {
                         **base,
                         "kind": "epoch",
-                        "name": name,
-                        "role": role,
+                        "name": "binary",
+                        "role": "backend",
                         "dtype": "float32",
                         "n": n,
                         "repeat": repeat,
-                        "seconds": seconds * wobble,
-                        "cpu_seconds": seconds * wobble * cpu_factor,
+                        "seconds": 0.5e-4 * n * wobble,
+                        "cpu_seconds": 0.5e-4 * n * wobble * cpu_factor,
                         "threads": threads,
                         "n_batches": n // 100,
+                        "protocol": "steady",
+                        "warmup_rows": n * -(-16_000 // n),
+                        "v0_density": 0.13,
+                        "h0_density": H0_DENSITY[n] * wobble,
+                        "v1_density": 0.14 * wobble,
+                        "density_source": "states",
                     }
                 )
     records.append(
@@ -173,15 +221,127 @@ def test_report_with_nothing_measured_is_an_error(tmp_path):
         write_report(records, tmp_path)
 
 
+def console_rows(text: str) -> dict[tuple[str, str], list[str]]:
+    """The console summary's table rows by (series, dtype), split back into their cells."""
+    rows = {}
+    for line in text.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) >= 8 and cells[1] in ("float32", "float64"):
+            rows[(cells[0], cells[1])] = cells
+    return rows
+
+
 def test_console_summary_lists_verdicts_and_skips():
     text = summary_text(summarize(fake_sweep()))
-    rows = {line.split()[0]: line.split() for line in text.splitlines() if line[:1].isalpha()}
-    # The last column is the exact verdict ("linear" must not pass for "superlinear"), the
-    # fifth from last the floor multiple.
-    assert rows["floor"][-1] == "linear" and rows["floor"][-5] == "1.00"
-    assert rows["numpy"][-1] == "linear" and rows["numpy"][-5] == "1.20"
-    assert rows["naive"][-1] == "superlinear" and rows["naive"][-5] == "8.00"
+    header = re.split(r"\s{2,}", text.splitlines()[1].strip())
+    assert header == [
+        "series", "dtype", "N max", "median epoch (min–max)", "× floor", "k [95% CI]",
+        "verdict", "spent (epochs)", "timed as",
+    ]  # fmt: skip
+    rows = console_rows(text)
+    # The exact verdict ("linear" must not pass for "superlinear") and floor multiple.
+    assert rows[("floor", "float32")][4:7] == ["1.00", "1.00 [0.99, 1.01]", "linear"]
+    assert rows[("numpy", "float32")][4:7] == ["1.20", "1.00 [0.99, 1.01]", "linear"]
+    assert rows[("naive", "float32")][4:7] == ["8.00", "2.00 [1.99, 2.01]", "superlinear"]
+    # What each verdict spent: the wall time of its 12 timed epochs (3 repeats × 4 sizes).
+    assert rows[("numpy", "float32")][7] == "5.40 s (12)"
+    # Older results record no protocol: a backend reads as fresh, said to be assumed.
+    assert rows[("numpy", "float32")][8] == "fresh model (assumed: not recorded)"
+    assert rows[("floor", "float32")][8] == "—"
     assert "naive float32 N=16,000 predicted 25.60 s" in text
+
+
+def test_console_summary_says_each_protocol_and_names_a_bend():
+    records = fake_sweep(protocols=True, cpu_factor=0.5)
+    for record in records:  # numpy's data leave a cache at N = 4,000: 3× slower per row
+        if record.get("name") == "numpy" and record["kind"] == "epoch" and record["n"] >= 4000:
+            record["seconds"] *= 3
+            record["cpu_seconds"] *= 3
+    summary = summarize(records)
+    bend = summary.fits[("numpy", "float32")].bend
+    assert bend is not None and (bend.below, bend.above) == (2000, 4000)
+    text = summary_text(summary)
+    rows = console_rows(text)
+    assert rows[("binary", "float32")][6:] == [
+        "linear", "2.25 s (12)", "steady state after 16,000 rows; h0 31%→12%",
+    ]  # fmt: skip
+    assert rows[("numpy", "float32")][8] == "fresh model"
+    lines = text.splitlines()
+    numpy_row = next(k for k, line in enumerate(lines) if line.startswith("numpy "))
+    assert lines[numpy_row + 1] == f"    {bend.describe()}"
+    assert sum(bend.describe() in line for line in lines) == 1  # only numpy bends
+    assert "'steady state after R rows' from parameters already trained" in " ".join(text.split())
+
+
+def test_verdict_rows_say_the_protocol_what_it_spent_and_any_bend():
+    records = fake_sweep(protocols=True)
+    for record in records:
+        if record.get("name") == "numpy" and record["kind"] == "epoch" and record["n"] >= 4000:
+            record["seconds"] *= 3
+            record["cpu_seconds"] *= 3
+    summary = summarize(records)
+    header, rows = tables.verdict_table(summary)
+    by_series = {(row[0], row[1]): dict(zip(header, row, strict=True)) for row in rows}
+    binary = by_series[("binary", "float32")]
+    assert binary["protocol"] == "steady state after 16,000 rows; h0 31%→12%"
+    assert binary["spent"] == "2.25 s, 12 epochs"
+    assert binary["verdict"] == "**linear**"
+    numpy = by_series[("numpy", "float32")]
+    assert numpy["protocol"] == "fresh model"
+    assert numpy["why"].startswith(summary.fits[("numpy", "float32")].bend.describe())
+    assert "bends" not in binary["why"]
+    assert by_series[("floor", "float32")]["protocol"] == "—"
+    # The columns that were there keep their order and meaning.
+    assert header[:6] == ["series", "dtype", "exponent k", "95% CI", "verdict", "why"]
+    assert header[-2:] == ["AIC best", "sizes used"]
+
+
+def test_the_report_explains_both_protocols_and_flags_results_that_record_none(tmp_path):
+    new = write_report(fake_sweep(protocols=True), tmp_path / "new")
+    markdown = new.markdown.read_text()
+    assert "a *fresh model* is timed from freshly initialised parameters" in markdown
+    assert "is timed at *steady state after R rows*: from parameters already trained" in markdown
+    assert "| steady state after 16,000 rows; h0 31%→12% | 2.25 s, 12 epochs |" in markdown
+    assert "not record" not in markdown
+    page = new.html.read_text()
+    assert "<em>steady state after R rows</em>" in page
+    assert "<td>steady state after 16,000 rows; h0 31%→12%</td><td>2.25 s, 12 epochs</td>" in page
+    old = write_report(fake_sweep(), tmp_path / "old")
+    markdown = old.markdown.read_text()
+    assert "| fresh model (assumed: not recorded) |" in markdown
+    assert (
+        "2 backend series do not record their protocol (results of an older rbmperf): "
+        "read as timed from a fresh model." in markdown
+    )
+
+
+def test_the_scaling_figure_has_one_panel_per_dtype_with_its_own_legend():
+    records = fake_sweep(protocols=True)
+    records += [
+        {**r, "dtype": "float64", "seconds": 2 * r["seconds"], "cpu_seconds": 2 * r["cpu_seconds"]}
+        for r in records
+        if r["kind"] == "epoch" and r["name"] != "naive"
+    ]
+    summary = summarize(records)
+    figure = plots.scaling_panels(summary)
+    try:
+        panels = figure.axes
+        assert [axes.get_title() for axes in panels] == ["float32", "float64"]
+        assert panels[0].get_shared_y_axes().joined(panels[0], panels[1])
+        legends = [[t.get_text() for t in axes.get_legend().get_texts()] for axes in panels]
+        assert legends[0] == [
+            plots.legend_text(summary, name, "float32")
+            for name in ("floor", "binary", "naive", "numpy")
+        ]
+        assert [text.split(":")[0] for text in legends[1]] == ["floor", "binary", "numpy"]
+        assert legends[0][1].endswith("; steady")
+        # Every point of a panel is of its dtype: float64's are twice float32's.
+        float32_n, float32_t = np.array(panels[0].lines[0].get_data(), dtype=float)
+        float64_n, float64_t = np.array(panels[1].lines[0].get_data(), dtype=float)
+        assert list(float32_n) == list(float64_n) == list(SIZES)
+        assert np.allclose(float64_t, 2 * float32_t)
+    finally:
+        pyplot().close(figure)
 
 
 def test_load_records_skips_bad_lines_with_a_warning_and_keeps_every_good_one(tmp_path):

@@ -114,9 +114,9 @@ def test_chunked_numpy_fit_trains_exactly_like_train_rbm(monkeypatch):
     # numpy's backend draws its uniforms batch by batch, so chunking changes nothing at all.
     monkeypatch.setattr(sklearn_input, "CHUNK_BYTES", 64 * 8 * 40)  # 40-row chunks
     X = structured_data(330)
-    model = RBMTransformer(16, n_iter=3, batch_size=20, random_state=1).fit(X)
+    model = RBMTransformer(16, n_iter=3, batch_size=20, random_state=1, backend="numpy").fit(X)
     reference = rbmperf.train_rbm(
-        X, 16, epochs=3, batch_size=20, seed=1, momentum=0.7, sample_data=False
+        X, 16, epochs=3, batch_size=20, seed=1, momentum=0.7, sample_data=False, backend="numpy"
     )
     np.testing.assert_array_equal(model.components_, reference.W)
 

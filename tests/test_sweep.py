@@ -91,6 +91,37 @@ def test_sweep_records_every_point_interleaved(tmp_path, data):
         ("numpy", "backend"),
         ("naive", "backend"),
     }
+    # Rounds: round 0 ascends, round 1 descends (drift cancels in pairs of rounds).
+    visits = [(r["repeat"], r["n"]) for r in epochs(records)]
+    visits = [v for i, v in enumerate(visits) if i == 0 or v != visits[i - 1]]
+    assert visits == [(0, 40), (0, 80), (0, 160), (0, 320), (1, 320), (1, 160), (1, 80), (1, 40)]
+    # A backend whose cost does not depend on its state is timed from fresh parameters.
+    assert {r["protocol"] for r in epochs(records) if r["role"] == "backend"} == {"fresh"}
+
+
+def test_a_state_dependent_backend_is_timed_at_steady_state(monkeypatch, data):
+    from rbmperf.sweep import runners
+
+    pytest.importorskip("numba")
+    monkeypatch.setattr(runners, "STEADY_STATE_ROWS", 400)
+    seen = []
+    binary = runners.get_backend("binary")
+    original = type(binary).run_epoch
+
+    def counting(self, state, X, *args, **kwargs):
+        seen.append(X.shape[0])
+        return original(self, state, X, *args, **kwargs)
+
+    monkeypatch.setattr(type(binary), "run_epoch", counting)
+    records = run_sweep(["binary"], [40, 80, 160, 320], repeats=2, floor=False, data=data, **SMALL)
+    timed = epochs(records)
+    assert {r["protocol"] for r in timed} == {"steady"}
+    # Untimed warm-up epochs reach 400 rows at every size: 10 × 40, 5 × 80, 3 × 160, 2 × 320.
+    assert {r["n"]: r["warmup_rows"] for r in timed} == {40: 400, 80: 400, 160: 480, 320: 640}
+    # Warmed once per size (the repeats start from a copy): per size its warm-up epochs
+    # and two timed ones, plus, at the first size, the compile step's warm-up epoch.
+    for n, warm in ((40, 10 + 1), (80, 5), (160, 3), (320, 2)):
+        assert seen.count(n) == warm + 2, (n, seen)
 
 
 def test_epoch_records_hold_the_clocks_readings(monkeypatch, data):

@@ -99,11 +99,12 @@ def draw_uniforms(
     )
 
 
-def tiny_epoch(backend: Backend, dtype: np.dtype) -> None:
+def tiny_epoch(backend: Backend, dtype: np.dtype, *, sample_data: bool = True) -> None:
     """Train `backend` for one epoch of a 2-row, 3-visible, 2-hidden problem of zeros.
 
-    What a just-in-time backend's :meth:`Backend.prepare` runs in `dtype`, so that its
-    training path compiles (or loads from the cache) there and never inside a timed epoch.
+    What a just-in-time backend's :meth:`Backend.prepare` runs in `dtype` (and with
+    `sample_data` as given), so that its training path compiles (or loads from the cache)
+    there and never inside a timed epoch.
     """
     n_visible, n_hidden, rows = 3, 2, 2
     state = TrainingState.starting_from(
@@ -112,7 +113,7 @@ def tiny_epoch(backend: Backend, dtype: np.dtype) -> None:
         np.zeros(n_visible, dtype=dtype),
     )
     X = np.zeros((rows, n_visible), dtype=dtype)
-    backend.run_epoch(state, X, rows, 0.1, 0.9, np.random.default_rng(0))
+    backend.run_epoch(state, X, rows, 0.1, 0.9, np.random.default_rng(0), sample_data=sample_data)
 
 
 def momentum_step(

@@ -77,7 +77,8 @@ from .base import (
 )
 
 # numba's logistic and generator: the same stream and rounding as the numba backend.
-from .numba_jit import _JIT, _float64_from_bits, _logistic, _momentum_all, _uniform
+from .numba_jit import _JIT, _float64_from_bits, _logistic, _uniform
+from .sparse_data import DataLists
 
 _ALIGN_BYTES = 64
 # Row length of the padded layout: a multiple of 16 elements is a multiple of 64 bytes in
@@ -145,6 +146,10 @@ class DensityLimits:
         a copy of the epoch's Wᵀ made by numpy (~190 µs at 784 × 300) for each mini-batch
         that takes it, so it pays later than P1/P3: h0 is about half ones for a fresh
         model (dense), ~11% after one epoch on MNIST-like data (gather).
+    data : float
+        P1 (v0 Wᵀ) and P4 (h0ᵀ v0) when v0 is the data's values (``sample_data=False``),
+        by the fraction of non-zero values of the mini-batch: at most this, both products
+        skip the data's zeros (:mod:`rbmperf.backends.sparse_data`), else BLAS.
     """
 
     # Break-even with BLAS on this project's AMD EPYC (AVX2) for uniformly scattered ones:
@@ -155,16 +160,19 @@ class DensityLimits:
     column_gather: float = 0.35
     popcount: float = 1.0
     hidden_gather: float = 0.25
+    # Weighted gathers (a multiply-add per element, the same memory traffic): the same
+    # break-even as the DBN's first layer, rbmperf.dbn.backprop.DATA_DENSITY_LIMIT.
+    data: float = 0.3
 
     @classmethod
     def always(cls) -> DensityLimits:
-        """Every product with a binary operand by its binary kernel, at any density."""
-        return cls(1.0, 1.0, 1.0, 1.0)
+        """Every product with a binary (or sparse data) operand by its kernel, at any density."""
+        return cls(1.0, 1.0, 1.0, 1.0, 1.0)
 
     @classmethod
     def never(cls) -> DensityLimits:
         """Every product dense (BLAS): the numba backend's products in this layout."""
-        return cls(-1.0, -1.0, -1.0, -1.0)
+        return cls(-1.0, -1.0, -1.0, -1.0, -1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,6 +271,52 @@ def _gather_rows(source, bits, rows, width, out, indices):
                 row[k] += ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
                     (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
                 )
+
+
+# Rows of Wᵀ per tile of the momentum pass that also writes W's (H, V) rows: 16 rows of
+# 304 floats (19 KB float32, 39 KB float64) stay in L1 while they are read back transposed.
+_TILE_ROWS = 16
+
+
+@numba.njit(**_JIT)
+def _momentum(
+    W_t, W_speed_t, dW_t, W_rows, keep_rows, n_hidden, hidden_bias, hidden_speed, d_hidden,
+    visible_bias, visible_speed, d_visible, learning_rate, momentum,
+):  # fmt: skip
+    """The blog's momentum rule on all parameters; with `keep_rows`, W's (H, V) rows too.
+
+    ``speed = momentum · speed + grad; param += learning_rate · speed``, the numba
+    backend's ``_momentum_all`` operation for operation (bitwise the same). Wᵀ is updated
+    a tile of rows at a time, and with `keep_rows` each tile, still in L1, is stored
+    transposed into `W_rows` (P2's source), so P2's gather needs no copy of W's rows per
+    mini-batch. One function for both: a second one cost 0.35 s of cold compile.
+    """
+    n_visible, width = W_t.shape
+    for start in range(0, n_visible, _TILE_ROWS):
+        stop = min(start + _TILE_ROWS, n_visible)
+        for j in range(start, stop):
+            for k in range(width):
+                s = momentum * W_speed_t[j, k] + dW_t[j, k]
+                W_speed_t[j, k] = s
+                W_t[j, k] += learning_rate * s
+        if not keep_rows:
+            continue
+        if stop - start == _TILE_ROWS:  # a constant trip count: LLVM unrolls the stores
+            for k in range(n_hidden):
+                for offset in range(_TILE_ROWS):
+                    W_rows[k, start + offset] = W_t[start + offset, k]
+        else:
+            for k in range(n_hidden):
+                for j in range(start, stop):
+                    W_rows[k, j] = W_t[j, k]
+    for param, speed, grad in (
+        (hidden_bias, hidden_speed, d_hidden),
+        (visible_bias, visible_speed, d_visible),
+    ):
+        for k in range(param.size):
+            s = momentum * speed[k] + grad[k]
+            speed[k] = s
+            param[k] += learning_rate * s
 
 
 @numba.njit(**_JIT)
@@ -372,6 +426,10 @@ class BinaryWorkspace:
         self.W_speed_t = _aligned_zeros((n_visible, padded), dtype)
         self.dW_t = _aligned_zeros((n_visible, padded), dtype)
         self._positive: np.ndarray | None = None
+        self._data_lists: DataLists | None = None
+        # Whether W_hidden_rows holds W's current rows, and whether the last step used them.
+        self.rows_current = False
+        self.rows_wanted = False
         self.hidden_pre = _aligned_zeros((batch_size, padded), dtype)
         self.h1_rows = _aligned_zeros((batch_size + 1, padded), dtype)
         self.h1_probs = self.h1_rows[:batch_size]
@@ -418,6 +476,15 @@ class BinaryWorkspace:
         return cls(batch_size, n_visible, n_hidden, dtype)
 
     @property
+    def data_lists(self) -> DataLists:
+        """The mini-batch's non-zero data values, allocated on first use (``sample_data=False``)."""
+        if self._data_lists is None:
+            batch_size, n_visible, _, dtype = self.key
+            self._data_lists = DataLists(batch_size, n_visible, dtype)
+            self.batch_rows = np.arange(batch_size, dtype=np.int64)
+        return self._data_lists
+
+    @property
     def positive(self) -> np.ndarray:
         """Dense P4ᵀ (V, H_padded), allocated the first time P4 falls back to BLAS."""
         if self._positive is None:
@@ -433,6 +500,7 @@ class BinaryWorkspace:
         """Copy the contract's (H, V) weights and speed into the padded (V, H) layout."""
         self.W_t[:, : self.n_hidden] = W.T
         self.W_speed_t[:, : self.n_hidden] = W_speed.T
+        self.rows_current = False
 
     def store(self, W: np.ndarray, W_speed: np.ndarray) -> None:
         """Copy the padded layout back into the contract's (H, V) arrays, in place."""
@@ -464,8 +532,9 @@ def _cd1_into(
     adds the numbers of ones of v0, h0 and v1 (counted while packing their bits anyway) to
     ``ones[0]``, ``ones[1]``, ``ones[2]`` if given.
 
-    With `sample_data` False the data values are v0: not 0/1, so P1 and P4 run dense on the
-    data itself (and count as dense in `paths`), and v0's "ones" are its non-zero values.
+    With `sample_data` False the data values are v0: not 0/1, so P1 and P4 either skip the
+    data's zeros (at most ``limits.data`` non-zero; ``"sparse"`` in `paths`) or run BLAS on
+    the data itself (``"dense"``), and v0's "ones" are its non-zero values.
     """
     rows, n_visible = v0.shape
     n_hidden = work.n_hidden
@@ -494,14 +563,18 @@ def _cd1_into(
         # have drawn them, so h0's and v1's are the numba backend's.
         np.sum(v0, axis=0, out=work.visible_sums)
         counter = np.uint64(counter) + np.uint64(size)
-        v0_ones = int(np.count_nonzero(v0))
+        data = work.data_lists
+        v0_ones = data.fill(v0, work.batch_rows, 0, rows, limits.data)
+        sparse_data = data.by_column  # at most limits.data non-zero
         gather_p1 = popcount = False
         v0_dense = v0
     if gather_p1:
         _gather_rows(work.W_rows, work.v0_row_bits, rows, n_hidden, pre, work.indices)
     if sample_data and (not gather_p1 or not popcount):
         np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
-    if not gather_p1:
+    if not sample_data and sparse_data:
+        data.times(work.W_t, pre, n_hidden)
+    elif not gather_p1:
         np.matmul(v0_dense, W, out=pre[:rows, :n_hidden])
     counter = _sample_states(
         pre, hidden_bias, True, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
@@ -514,8 +587,10 @@ def _cd1_into(
 
     visible_pre = work.visible_pre
     gather_p2 = h0_ones / (rows * n_hidden) <= limits.hidden_gather
+    work.rows_wanted = gather_p2
     if gather_p2:
-        np.copyto(work.W_hidden_rows[:n_hidden, :n_visible], W.T)
+        if not work.rows_current:  # the momentum pass keeps them after the first batch
+            np.copyto(work.W_hidden_rows[:n_hidden, :n_visible], W.T)
         _gather_rows(
             work.W_hidden_rows, work.h0_row_bits, rows, n_visible, visible_pre, work.indices
         )
@@ -554,13 +629,16 @@ def _cd1_into(
         np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])
     if popcount:
         _weight_gradient(work.v0_column_bits, work.h0_column_bits, dW_t, rows, scale, work.counts)
-    else:  # P4 dense: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy (rare: no kernel to compile)
+    elif not sample_data and sparse_data:  # dW_t = scale · (P4ᵀ − P5ᵀ) in the same pass
+        data.transposed_times(h0, dW_t, n_hidden, scale)
+    else:  # P4ᵀ into its own buffer: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy
         positive = work.positive[:, :n_hidden]
         np.matmul(v0_dense.T, h0, out=positive)
         negative = dW_t[:, :n_hidden]
         np.subtract(positive, negative, out=negative)
         negative *= scale
     if paths is not None:
+        on_data = "sparse" if not sample_data and sparse_data else "dense"
         for product, binary in (
             ("v0 W.T", gather_p1),
             ("h0 W", gather_p2),
@@ -568,7 +646,10 @@ def _cd1_into(
             ("h0.T v0", popcount),
             ("h1_probs.T v1", column_gather),
         ):
-            paths[product, "binary" if binary else "dense"] += 1
+            path = "binary" if binary else "dense"
+            if not sample_data and product in ("v0 W.T", "h0.T v0"):
+                path = on_data
+            paths[product, path] += 1
     if ones is not None:
         ones[0] += v0_ones
         ones[1] += h0_ones
@@ -587,6 +668,9 @@ class BinaryBackend(Backend):
     """
 
     name = "binary"
+    # Its products skip zeros, so an epoch's cost falls as the model learns (h0's density
+    # drops): the sweep times it at steady state (rbmperf.sweep.runners.STEADY_STATE_ROWS).
+    cost_depends_on_state = True
     description = "numba gather-add / popcount kernels where a product has a 0/1 operand"
 
     # One workspace per thread: the backend object is shared by every thread.
@@ -620,15 +704,17 @@ class BinaryBackend(Backend):
     def prepare(self, dtype: np.dtype) -> float:
         """Compile (or load from numba's cache) the training path for `dtype`; return seconds.
 
-        Runs a tiny epoch with every binary kernel forced on (the dense fallbacks are numpy
-        and BLAS calls: nothing to compile), so no kernel compiles inside a timed epoch.
-        Later calls for the same dtype cost nothing and return 0.
+        Runs a tiny epoch with every binary kernel forced on, sampling the data and taking
+        its values (the dense fallbacks are numpy and BLAS calls: nothing to compile), so no
+        kernel compiles inside a timed epoch. Later calls for the same dtype cost nothing
+        and return 0.
         """
         dtype = np.dtype(dtype)
         if dtype.name in self._prepared:
             return 0.0
         start = time.perf_counter()
         tiny_epoch(BinaryBackend(DensityLimits.always()), dtype)
+        tiny_epoch(BinaryBackend(DensityLimits.always()), dtype, sample_data=False)
         seconds = time.perf_counter() - start
         self._prepared[dtype.name] = seconds
         return seconds
@@ -681,19 +767,19 @@ class BinaryBackend(Backend):
         counter = np.uint64(0)
         lr = X.dtype.type(learning_rate)
         m = X.dtype.type(momentum)
-        flat = [a.reshape(-1) for a in (work.W_t, work.W_speed_t, work.dW_t)]
         ones = [0, 0, 0]  # of v0, h0, v1 over the epoch: three additions per mini-batch
         for batch in slice_batches(X, batch_size):
             counter = _cd1_into(
                 work, state.hidden_bias, state.visible_bias, batch, None, key, counter,
                 self.limits, self.paths, ones, sample_data,
             )  # fmt: skip
-            _momentum_all(
-                *flat,
-                state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
-                state.visible_bias, state.visible_speed, work.d_visible_bias,
-                lr, m,
+            # When P2 gathered, keep W's rows for the next step's.
+            _momentum(
+                work.W_t, work.W_speed_t, work.dW_t, work.W_hidden_rows, work.rows_wanted,
+                n_hidden, state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
+                state.visible_bias, state.visible_speed, work.d_visible_bias, lr, m,
             )  # fmt: skip
+            work.rows_current = work.rows_wanted
         work.store(state.W, state.W_speed)
         rows = max(X.shape[0], 1)
         self._last_densities = {

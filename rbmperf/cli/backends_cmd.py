@@ -13,12 +13,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..backends import backend_status
+    from ..backends import auto_backend, backend_status
     from ..sweep.peers import peer_status
 
     for status in backend_status():
         detail = status.description if status.available else f"unavailable: {status.reason}"
         print(f"{status.name:10s} {detail}")
+    print(f"\nauto       = {auto_backend()} here (the default: the fastest backend that loads)")
     print("\npeers (rbmperf bench --peers NAME,...):")
     for name, reason in peer_status():
         print(f"{name:10s} {'available' if reason is None else f'unavailable: {reason}'}")

@@ -17,10 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..engine.defaults import DEFAULT_SIZES, sizes_text
 from . import options
-
-# Kept as text here so that building the parser imports no measuring code.
-DEFAULT_SIZES_TEXT = "500,1000,2000,4000,8000,16000"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default: those installed); 'none' for none",
     )
     parser.add_argument(
-        "--sizes", help=f"comma-separated data sizes (default {DEFAULT_SIZES_TEXT})"
+        "--sizes", help=f"comma-separated data sizes (default {sizes_text(DEFAULT_SIZES)})"
     )
     parser.add_argument(
         "--dtypes", "--dtype", default="float32,float64", help="default float32,float64"
@@ -85,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from ..backends import get_backend
     from ..bench import QUICK, check_bench_paths, run_bench
     from ..report.console import summary_text
-    from ..sweep.run import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS, DEFAULT_SIZES
+    from ..sweep.run import DEFAULT_BUDGET_SECONDS, DEFAULT_REPEATS
 
     began = time.perf_counter()
     preset = QUICK if args.quick else {}

@@ -16,9 +16,11 @@ import argparse
 import shlex
 import sys
 
+from ..engine.defaults import DEFAULT_MIN_ROUNDS, DEFAULT_SIZES, sizes_text
 from . import UsageError
 
-DEFAULT_SIZES = "1000:16000:x2"
+# Commands start a process per run: a larger budget than a Python function's.
+DEFAULT_BUDGET_SECONDS = 60.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,17 +30,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    default_sizes = sizes_text(DEFAULT_SIZES)
     parser.add_argument(
         "--sizes",
-        default=DEFAULT_SIZES,
-        help=f"sizes: 500,1000,2000 or a geometric range 500:16000:x2 (default {DEFAULT_SIZES})",
+        default=default_sizes,
+        help=f"sizes: 500,1000,2000 or a geometric range 500:16000:x2 (default {default_sizes})",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="runs per size (default 3)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=DEFAULT_MIN_ROUNDS,
+        help="rounds before deciding starts: runs per size at least "
+        f"(default {DEFAULT_MIN_ROUNDS})",
+    )
     parser.add_argument(
         "--budget",
         type=float,
-        default=60.0,
-        help="skip sizes predicted to take more seconds than this, all runs together (default 60)",
+        default=DEFAULT_BUDGET_SECONDS,
+        help="seconds of measuring in all: sizes that would not fit are skipped, the rest buys "
+        f"rounds until the verdict is decided (default {DEFAULT_BUDGET_SECONDS:g})",
     )
     parser.add_argument(
         "--startup",
@@ -55,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..codegrowth.command import CommandError, command_growth
     from ..codegrowth.text import growth_text, startup_text
-    from ..codegrowth.timegrowth import parse_sizes
+    from ..validation import parse_sizes
 
     command = list(args.command)
     if command[:1] == ["--"]:

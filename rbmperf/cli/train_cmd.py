@@ -24,8 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     options.add_data_options(parser)
     parser.add_argument(
         "--backend",
-        default="numpy",
-        help="backend for RBM pre-training (see `rbmperf backends`; default: numpy)",
+        default="auto",
+        help=(
+            "backend for RBM pre-training (see `rbmperf backends`; default: auto, the "
+            "fastest available: binary where numba imports, else numpy)"
+        ),
     )
     parser.add_argument(
         "--layers", default="300,300", help="hidden units per layer (default: 300,300)"
@@ -93,13 +96,13 @@ def _check_arguments(args: argparse.Namespace) -> tuple[int, ...]:
     check_output_file(out / "model.npz", "model file")
     check_output_file(out / "summary.json", "summary file")
 
-    from ..backends import available_backends
+    from ..backends import AUTO, available_backends
 
     layers = options.layers(args.layers)
-    if args.backend not in available_backends():
+    if args.backend != AUTO and args.backend not in available_backends():
         raise UsageError(
             f"unknown or unavailable backend {args.backend!r}; "
-            f"choose from {', '.join(available_backends())}"
+            f"choose from {', '.join(available_backends())} or {AUTO}"
         )
     for name in ("epochs", "softmax_epochs", "finetune_epochs"):
         options.at_least(getattr(args, name), f"--{name.replace('_', '-')}", 0)
@@ -143,12 +146,15 @@ def run(args: argparse.Namespace) -> int:
         momentum=args.momentum,
     )
     epochs = model.epochs_for(len(split.X_train))
+    backend = model.resolved_backend
+    if args.backend == "auto":
+        backend = f"auto ({backend}: the fastest available here)"
     print(
         f"data: {args.data} — {len(split.X_train):,} training and {len(split.X_test):,} test "
         f"samples, {X.shape[1]} features, {len(np.unique(y))} classes"
     )
     print(
-        f"DBN {'-'.join(map(str, layers))}, backend {args.backend}, {args.dtype}, seed "
+        f"DBN {'-'.join(map(str, layers))}, backend {backend}, {args.dtype}, seed "
         f"{args.seed}; epochs: pre-training {epochs['pretrain']} per layer, softmax "
         f"{epochs['softmax']}, backprop {epochs['finetune']}"
     )

@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..engine.defaults import DEFAULT_MIN_ROUNDS
 from ..errors import InputError
 from .timegrowth import GrowthResult, time_growth
 
@@ -91,7 +92,7 @@ def command_growth(
     command: Sequence[str],
     sizes: Sequence[int],
     *,
-    repeats: int = 3,
+    repeats: int = DEFAULT_MIN_ROUNDS,
     budget: float | None = None,
     warmup: bool = True,
     startup: Sequence[str] | None = None,

@@ -28,12 +28,10 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
+from ..engine.defaults import DEFAULT_BUDGET_SECONDS, DEFAULT_MIN_ROUNDS, DEFAULT_SIZES
 from .profile import profile_growth
 from .timegrowth import SetupError, parse_sizes, time_growth
 
-DEFAULT_SIZES = "1000:32000:x2"
-DEFAULT_BUDGET_SECONDS = 10.0
-DEFAULT_REPEATS = 3
 _MISSING = object()
 _counter = itertools.count(1)
 
@@ -63,14 +61,16 @@ class GrowthMagics(Magics):
         Options:
 
         -n SIZES: the sizes, ``500,1000,2000`` or a geometric range ``500:16000:x2``
-        (default 1000:32000:x2).
+        (default 500:16000:x2).
 
-        -r R: timed repeats per size (default 3; 1 with -p).
+        -r R: rounds before deciding starts, i.e. repeats per size at least (default 3; 1
+        with -p).
 
         -s SETUP: a setup statement run (untimed) before each size; quote it.
 
-        --budget S: skip sizes predicted to take more than S seconds, all repeats together
-        (default 10; ``inf`` for no limit).
+        --budget S: seconds of measuring in all: sizes that would not fit are skipped, and
+        what is left buys more rounds until the verdict is decided (default 2; ``inf`` for
+        no limit and fixed rounds).
 
         --threads T: BLAS threads while timing (default 1, as everywhere in rbmperf; ``all``
         leaves them as they are).
@@ -97,9 +97,9 @@ class GrowthMagics(Magics):
         if not statement_source.strip():
             raise UsageError("%growth needs a statement to time, e.g. %growth -n 1000:8000:x2 f(n)")
         try:
-            sizes = parse_sizes(str(opts.get("n", DEFAULT_SIZES)))
+            sizes = parse_sizes(str(opts["n"])) if "n" in opts else DEFAULT_SIZES
             profile = "p" in opts
-            repeats = int(opts.get("r", 1 if profile else DEFAULT_REPEATS))
+            repeats = int(opts.get("r", 1 if profile else DEFAULT_MIN_ROUNDS))
             budget = float(opts.get("budget", DEFAULT_BUDGET_SECONDS))
             threads_text = str(opts.get("threads", "1"))
             threads = None if threads_text == "all" else int(threads_text)
@@ -177,6 +177,7 @@ class _StatementRunner:
         self.namespace = shell.user_ns
         self.previous_n = self.namespace.get("n", _MISSING)
         self.current_n: int | None = None
+        self.bound: dict[str, Any] | None = None
         number = next(_counter)
         self.statement_file = f"<%growth statement {number}>"
         self.setup_file = f"<%growth setup {number}>"
@@ -192,14 +193,31 @@ class _StatementRunner:
                 stacklevel=4,
             )
 
-    def setup(self, n: int) -> int:
+    def setup(self, n: int) -> dict[str, Any]:
+        """Run the setup for size `n`; return the names it bound (``n`` included).
+
+        The engine keeps each size's argument and comes back to the size in later rounds,
+        so what the setup put in the namespace is kept per size and put back by :meth:`run`.
+        """
         self.current_n = n
+        before = dict(self.namespace)  # references, so no object's id can be reused
         self.namespace["n"] = n
         if self.setup_code is not None:
             exec(self.setup_code, self.namespace)
-        return n
+        bound = {
+            name: value
+            for name, value in self.namespace.items()
+            if name not in before or before[name] is not value
+        }
+        bound["n"] = n
+        self.bound = bound
+        return bound
 
-    def run(self, n: int) -> None:
+    def run(self, bound: dict[str, Any]) -> None:
+        if bound is not self.bound:  # a later round came back to another size
+            self.namespace.update(bound)
+            self.bound = bound
+            self.current_n = bound["n"]
         exec(self.statement, self.namespace)
 
     def restore(self) -> None:

@@ -65,18 +65,18 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.clocks import blas_threads
+from ..engine.clocks import TIMED_CLOCKS
+from ..engine.measure import SkippedSize, measure
 from ..stats.growth import LINEAR_BAND, GrowthFit, fit_growth
-from .timegrowth import (
-    KernelSeries,
-    SkippedSize,
-    add_note,
-    call_setup,
+from ..validation import (
+    check_budget,
     check_callable,
-    check_options,
+    check_clock,
+    check_int,
     check_sizes,
-    no_fit,
+    check_threads,
 )
+from .timegrowth import no_fit
 
 # How far from an exponent a "flat" or "at most linear" call count or cost may be.
 _TOLERANCE = LINEAR_BAND[1] - 1.0
@@ -249,28 +249,41 @@ def profile_growth(
         As in :func:`~rbmperf.time_growth`.
     """
     requested = check_sizes(sizes)
-    budget = check_options(repeats, clock, budget, threads)
+    repeats = check_int(repeats, "repeats", minimum=1)
+    clock = check_clock(clock, TIMED_CLOCKS)
+    budget = check_budget(budget)
+    threads = check_threads(threads)
     check_callable(func, "func")
     if setup is not None:
         check_callable(setup, "setup")
     name = label if label is not None else getattr(func, "__name__", "func")
     hidden = {os.path.abspath(path) for path in hide}
     timer = time.thread_time if clock == "cpu" else time.perf_counter
-    planner = KernelSeries(name, func, "wall")
-    profiles: list[list[dict]] = []  # per size, per repeat: key -> (calls, own, cumulative)
-    interrupted_at = None
-    n = requested[-1]
-    try:
-        with blas_threads(threads):
-            interrupted_at = _profile_sizes(
-                planner, func, name, requested, setup, repeats, budget, warmup, timer, hidden,
-                profiles,
-            )  # fmt: skip
-    except KeyboardInterrupt:  # while the limits were being set or restored
-        interrupted_at = next((size for size in requested if size not in planner.sizes), n)
-    # Ctrl-C may land between the two records of a size: keep what both hold.
-    done = min(len(planner.sizes), len(profiles))
-    sizes_done, profiles = tuple(planner.sizes[:done]), profiles[:done]
+    by_size: dict[int, list[dict]] = {}  # per size, per repeat: key -> (calls, own, cumulative)
+
+    def profiled(kernel, argument, calls, n):
+        profiler = cProfile.Profile(timer)
+        # Paused, as time_growth pauses it: a collection triggered inside the call scans
+        # every object of the process (millions after numba has compiled) and charges that
+        # to whichever function happens to be running.
+        gc.disable()
+        began = time.perf_counter()
+        try:
+            profiler.runcall(kernel, argument)
+        finally:
+            gc.enable()
+        wall = time.perf_counter() - began
+        by_size.setdefault(n, []).append(_function_stats(profiler, hidden))
+        return wall, wall, None
+
+    # Fixed rounds (no thresholds to decide against): the budget only skips sizes.
+    measurement = measure(
+        {name: func}, requested, setup=setup, clock="wall", budget=budget, min_rounds=repeats,
+        warmup=warmup, threads=threads, thresholds=(), run_repeat=profiled, fixed_calls=True,
+    )  # fmt: skip
+    series = measurement.series[name]
+    sizes_done = tuple(n for n in series.sizes if by_size.get(n))
+    profiles = [by_size[n][: len(series.samples[n])] for n in sizes_done]
     totals = tuple(tuple(sum(own for _, own, _ in s.values()) for s in size) for size in profiles)
     rows = _rows(sizes_done, profiles)
     return ProfileGrowthResult(
@@ -279,50 +292,11 @@ def profile_growth(
         sizes=sizes_done,
         totals=totals,
         rows=rows,
-        skipped=tuple(planner.skipped),
+        skipped=tuple(series.skipped),
         requested=requested,
-        interrupted_at=interrupted_at,
+        interrupted_at=measurement.interrupted_at,
         threads=threads,
     )
-
-
-def _profile_sizes(
-    planner, func, name, requested, setup, repeats, budget, warmup, timer, hidden, profiles
-) -> int | None:
-    """Profile every size in turn into `profiles`; return the size Ctrl-C stopped at."""
-    n = requested[0]
-    try:
-        for index, n in enumerate(requested):
-            planned, _ = planner.plan(n, repeats, budget)
-            if planned == 0:
-                continue
-            argument = call_setup(setup, n)
-            if index == 0 and warmup:
-                planner.warm_up(argument, n)
-            for repeat in range(planned):
-                profiler = cProfile.Profile(timer)
-                # Paused, as time_growth pauses it: a collection triggered inside the call
-                # scans every object of the process (millions after numba has compiled)
-                # and charges that to whichever function happens to be running.
-                gc.disable()
-                began = time.perf_counter()
-                try:
-                    profiler.runcall(func, argument)
-                except Exception as error:
-                    add_note(error, f"raised by {name!r} at n={n:,} (under cProfile)")
-                    raise
-                finally:
-                    gc.enable()
-                wall = time.perf_counter() - began
-                stats = _function_stats(profiler, hidden)
-                if repeat == 0:
-                    profiles.append([])
-                profiles[-1].append(stats)
-                planner.record(n, wall, wall, 1, first=repeat == 0)
-            del argument
-    except KeyboardInterrupt:
-        return n
-    return None
 
 
 def _function_stats(profiler: cProfile.Profile, hidden: set[str]) -> dict:

@@ -16,10 +16,18 @@ from ..report.tables import seconds_text
 
 if TYPE_CHECKING:
     from ..stats.growth import GrowthFit
-    from .profile import ProfileGrowthResult
-    from .timegrowth import ComparisonResult, GrowthResult
 
-_CLOCK_WORDS = {"cpu": "CPU time", "wall": "wall time"}
+_CLOCK_WORDS = {"cpu": "CPU time", "wall": "wall time", "instructions": "instructions"}
+
+
+def value_text(clock: str, value: float) -> str:
+    """A measured value in its unit: seconds, or an instruction count (``1.23 M``)."""
+    if clock != "instructions":
+        return seconds_text(value)
+    for scale, unit in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return f"{value:.3g}"
 
 
 def _sizes_text(sizes: tuple[int, ...]) -> str:
@@ -35,8 +43,49 @@ def _fit_text(fit: GrowthFit) -> str:
     return f"{fit.describe()}: {fit.reason}"
 
 
+def spent_text(result: Any) -> str:
+    """``decided after 5 rounds in 0.43 s (budget 2 s)``: what the verdict cost."""
+    steps = getattr(result, "steps", ())
+    if not steps:
+        return ""
+    last = steps[-1]
+    if last.action == "instructions":
+        return f"{last.detail}: {result.spent_seconds:.1f} s"
+    budget = "no budget: fixed rounds" if result.budget is None else f"budget {result.budget:g} s"
+    added = [step.detail.split(" added")[0] for step in steps if step.action == "wider range"]
+    wider = f"; sizes added: {', '.join(added)}" if added else ""
+    stops = [step for step in steps if step.action == "stop"]
+    how = "decided" if stops and stops[-1].detail.startswith("decided") else "stopped"
+    rounds = f"{result.rounds} round{'s' if result.rounds != 1 else ''}"
+    return f"{how} after {rounds} in {result.spent_seconds:.2f} s ({budget}){wider}"
+
+
+def memory_text(result: Any) -> str:
+    """``memory: k = 1.00 [1.00, 1.00] linear (peak 128 kB … 2.05 MB)``, or ``""``."""
+    growth = getattr(result, "memory_growth", None)
+    if growth is None:
+        return ""
+    peaks = f"peak {_bytes_text(min(growth.peaks))} … {_bytes_text(max(growth.peaks))}"
+    if growth.constant:
+        return f"memory: constant, every peak under 4 kB ({peaks})"
+    return f"memory: {growth.fit.describe()} ({peaks} per call)"
+
+
+def _bytes_text(count: float) -> str:
+    for scale, unit in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count:.0f} B"
+
+
 def _notes(result: Any) -> list[str]:
     lines = []
+    spent = spent_text(result)
+    if spent:
+        lines.append(spent)
+    memory = memory_text(result)
+    if memory:
+        lines.append(memory)
     for skip in result.skipped:
         lines.append(f"skipped n = {skip.n:,}: {skip.reason}")
     if result.interrupted_at is not None:
@@ -44,7 +93,7 @@ def _notes(result: Any) -> list[str]:
     return lines
 
 
-def verdict_line(result: GrowthResult) -> str:
+def verdict_line(result: Any) -> str:
     """One line: the label, the fit and its reason, what it was fitted on."""
     repeats = max((len(r) for r in result.times), default=0)
     return (
@@ -60,7 +109,7 @@ def _threads_text(threads: int | None) -> str:
     return f", {threads} BLAS thread{'s' if threads != 1 else ''}"
 
 
-def growth_text(result: GrowthResult) -> str:
+def growth_text(result: Any) -> str:
     """A fixed-width table of every size (median, min–max, calls per repeat), then the fit."""
     lines = [
         f"GrowthResult {result.label!r}: {_CLOCK_WORDS[result.clock]} per call"
@@ -68,9 +117,9 @@ def growth_text(result: GrowthResult) -> str:
         f"{'n':>10s}  {'median':>10s}  {'min – max':>21s}  {'repeats':>7s}  {'calls/repeat':>12s}",
     ]
     for n, times, calls in zip(result.sizes, result.times, result.calls_per_repeat, strict=True):
-        spread = f"{seconds_text(min(times))} – {seconds_text(max(times))}"
+        spread = f"{value_text(result.clock, min(times))} – {value_text(result.clock, max(times))}"
         lines.append(
-            f"{n:>10,d}  {seconds_text(float(np.median(times))):>10s}  {spread:>21s}  "
+            f"{n:>10,d}  {value_text(result.clock, float(np.median(times))):>10s}  {spread:>21s}  "
             f"{len(times):>7d}  {calls:>12,d}"
         )
     lines += _notes(result)
@@ -93,13 +142,13 @@ def _html_fit(fit: GrowthFit, label: str) -> str:
     )
 
 
-def growth_html(result: GrowthResult) -> str:
+def growth_html(result: Any) -> str:
     """The fit as a paragraph and every size as a table (a notebook's rich display)."""
     rows = [
         [
             f"{n:,}",
-            seconds_text(float(np.median(times))),
-            f"{seconds_text(min(times))} – {seconds_text(max(times))}",
+            value_text(result.clock, float(np.median(times))),
+            f"{value_text(result.clock, min(times))} – {value_text(result.clock, max(times))}",
             str(len(times)),
             f"{calls:,}",
         ]
@@ -111,7 +160,7 @@ def growth_html(result: GrowthResult) -> str:
     return _html_fit(result.growth, result.label) + _html_table(header, rows) + notes
 
 
-def _comparison_rows(comparison: ComparisonResult) -> tuple[list[str], list[list[str]]]:
+def _comparison_rows(comparison: Any) -> tuple[list[str], list[list[str]]]:
     confidence = next(iter(comparison.results.values())).growth.confidence
     header = ["kernel", "k", f"{confidence:.0%} CI", "verdict", "largest n", "median there"]
     rows = []
@@ -125,7 +174,7 @@ def _comparison_rows(comparison: ComparisonResult) -> tuple[list[str], list[list
     return header, rows
 
 
-def comparison_text(comparison: ComparisonResult) -> str:
+def comparison_text(comparison: Any) -> str:
     """One line per kernel: exponent, interval, verdict, time at its largest size."""
     first = next(iter(comparison.results.values()))
     header, rows = _comparison_rows(comparison)
@@ -143,7 +192,7 @@ def comparison_text(comparison: ComparisonResult) -> str:
     return "\n".join(lines)
 
 
-def comparison_html(comparison: ComparisonResult) -> str:
+def comparison_html(comparison: Any) -> str:
     header, rows = _comparison_rows(comparison)
     notes = [
         f"{result.label}: {note}"
@@ -153,7 +202,7 @@ def comparison_html(comparison: ComparisonResult) -> str:
     return _html_table(header, rows) + "".join(f"<p>{html.escape(n)}</p>" for n in notes)
 
 
-def _profile_rows(result: ProfileGrowthResult, limit: int) -> tuple[list[str], list[list[str]]]:
+def _profile_rows(result: Any, limit: int) -> tuple[list[str], list[list[str]]]:
     confidence = result.growth.confidence
     first, last = (result.sizes[0], result.sizes[-1]) if result.sizes else (0, 0)
     header = ["k", f"{confidence:.0%} CI", "verdict", "share", f"calls n={first:,}→{last:,}",
@@ -171,7 +220,7 @@ def _profile_rows(result: ProfileGrowthResult, limit: int) -> tuple[list[str], l
     return header, rows
 
 
-def profile_text(result: ProfileGrowthResult, limit: int = 10) -> str:
+def profile_text(result: Any, limit: int = 10) -> str:
     """The per-function table, culprit first, under a header with the total's verdict."""
     header, rows = _profile_rows(result, limit)
     lines = [
@@ -191,7 +240,7 @@ def profile_text(result: ProfileGrowthResult, limit: int = 10) -> str:
     return "\n".join(lines)
 
 
-def profile_html(result: ProfileGrowthResult, limit: int = 20) -> str:
+def profile_html(result: Any, limit: int = 20) -> str:
     header, rows = _profile_rows(result, limit)
     notes = "".join(f"<p>{html.escape(line)}</p>" for line in _notes(result))
     return (
@@ -214,7 +263,7 @@ def _new_axes() -> Any:
     return axes
 
 
-def _draw(axes: Any, result: GrowthResult, color: str) -> None:
+def _draw(axes: Any, result: Any, color: str) -> None:
     fit = result.growth
     sizes, seconds = result.points()
     axes.plot(sizes, seconds, "o", color=color, markersize=3, alpha=0.45)
@@ -238,14 +287,15 @@ def _finish(axes: Any, clock: str, title: str) -> None:
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("n")
-    axes.set_ylabel(f"seconds per call ({_CLOCK_WORDS[clock]})")
+    unit = "instructions" if clock == "instructions" else f"seconds ({_CLOCK_WORDS[clock]})"
+    axes.set_ylabel(f"{unit} per call")
     axes.set_title(title)
     axes.grid(True, which="both", alpha=0.2)
     axes.legend(fontsize=8, loc="upper left", frameon=False)
     axes.figure.tight_layout()
 
 
-def plot_growth(result: GrowthResult, ax: Any = None) -> Any:
+def plot_growth(result: Any, ax: Any = None) -> Any:
     """Log-log seconds per call against n: every repeat (faint), the medians and the
     Theil–Sen line over the sizes the fit used; skipped sizes hollow at their prediction."""
     axes = ax if ax is not None else _new_axes()
@@ -254,7 +304,7 @@ def plot_growth(result: GrowthResult, ax: Any = None) -> Any:
     return axes
 
 
-def plot_comparison(comparison: ComparisonResult, ax: Any = None) -> Any:
+def plot_comparison(comparison: Any, ax: Any = None) -> Any:
     """Every kernel of `comparison` on one log-log Axes, as :func:`plot_growth` draws one."""
     axes = ax if ax is not None else _new_axes()
     for index, result in enumerate(comparison.results.values()):

@@ -4,31 +4,16 @@ The sweep (:mod:`.sweep`) answers "does this backend's epoch grow linearly?"; th
 the same question for any callable, with the same estimator (:func:`.growth.fit_growth`)
 and the same time budget (:func:`.sweep.predict_seconds`).
 
-How a size is measured
-----------------------
-1. Sizes ascend. ``setup(n)`` builds the argument (untimed, once per size, shared by every
-   kernel and repeat); without a setup the kernel receives ``n`` itself.
-2. At the first size each kernel gets one untimed warm-up call, which pays for
-   just-in-time compilation, lazy imports and first-touch page faults.
-3. Before each size, each kernel's time per call there is predicted from the sizes it has
-   measured (:func:`.sweep.predict_seconds`, on wall time: the budget is about waiting).
-   With a `budget`, a size whose first repeat is predicted to exceed it is recorded as
-   skipped with its prediction, and so is every larger size of that kernel; a size that
-   fits only with fewer repeats gets fewer (at least one). A kernel with fewer than the
-   sizes a verdict needs may spend up to :data:`.sweep.VERDICT_ALLOWANCE` times the budget
-   on one repeat of its next size, as in the sweep.
-4. A repeat is one timed region of ``calls_per_repeat`` back-to-back calls (one, unless a
-   call is predicted to take less than :data:`MIN_REPEAT_SECONDS`, as :mod:`timeit` loops
-   short statements), with the garbage collector paused, as :mod:`timeit` pauses it. No
-   collection is forced between sizes: the memory it frees makes the next call pay for
-   fresh pages (measured here: +25 % on the first repeat of a 0.2 ms loop). Both CPU time
-   (of the whole process, all threads) and wall time are recorded, per call; `clock`
-   picks the one the fit uses. Repeats are interleaved across kernels (A B C A B C …), so
-   slow drift of the machine hits every kernel alike.
-5. With several kernels, their outputs at each size must agree (`check`), and the first
-   disagreement stops the run with :class:`DisagreementError`.
-6. Ctrl-C (:class:`KeyboardInterrupt`) stops the run and returns what was measured so far,
-   marked ``interrupted_at``.
+How it is measured
+------------------
+By the engine, :func:`rbmperf.engine.measure.measure` (its docstring has the design): a
+first round over the sizes ascending, with one untimed warm-up call and the budget rule;
+then rounds that revisit every size, alternately descending and ascending, so that drift
+cancels; after ``repeats`` rounds, more rounds only while the verdict is undecided and
+the budget (seconds per kernel, 2 by default) allows. With several kernels, their outputs
+at each size must agree (`check`), and the first disagreement stops the run with
+:class:`DisagreementError`. Ctrl-C (:class:`KeyboardInterrupt`) returns what was measured
+so far, marked ``interrupted_at``.
 
 Measurement returns plain data (:class:`GrowthResult`, :class:`ComparisonResult`); their
 ``plot`` and text / HTML representations are thin shells over :mod:`rbmperf.codegrowth.text`.
@@ -36,9 +21,8 @@ Measurement returns plain data (:class:`GrowthResult`, :class:`ComparisonResult`
 
 from __future__ import annotations
 
-import gc
 import math
-import numbers
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,22 +31,41 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.budget import VERDICT_ALLOWANCE, predict_seconds
-from ..engine.clocks import CLOCKS, blas_threads, timed
+from ..engine.clocks import CLOCKS, TIMED_CLOCKS
+from ..engine.defaults import DEFAULT_BUDGET_SECONDS, DEFAULT_MIN_ROUNDS
+from ..engine.measure import (
+    Measurement,
+    Series,
+    SetupError,
+    SkippedSize,
+    Step,
+    fit_series,
+    measure,
+)
+from ..engine.memory import MemoryGrowth, memory_growth
 from ..errors import InputError, InputTypeError
-from ..stats.growth import MIN_SIZES, GrowthFit, fit_growth
+from ..stats.growth import LINEAR_BAND, GrowthFit
+from ..validation import (
+    check_budget,
+    check_callable,
+    check_clock,
+    check_int,
+    check_sizes,
+    check_threads,
+    parse_sizes,
+)
 
-# A repeat shorter than this is timer noise more than work: short calls are looped.
-MIN_REPEAT_SECONDS = 2e-3
-_MAX_CALLS_PER_REPEAT = 1_000_000
-
-
-class SetupError(RuntimeError):
-    """``setup(n)`` raised; :attr:`n` is the size, ``__cause__`` the original error."""
-
-    def __init__(self, n: int, error: BaseException):
-        super().__init__(f"setup({n}) raised {type(error).__name__}: {error}")
-        self.n = n
+__all__ = [
+    "ComparisonResult",
+    "DisagreementError",
+    "GrowthResult",
+    "SetupError",
+    "SkippedSize",
+    "compare_growth",
+    "outputs_agree",
+    "parse_sizes",
+    "time_growth",
+]
 
 
 class DisagreementError(ValueError):
@@ -73,15 +76,6 @@ class DisagreementError(ValueError):
         super().__init__(message + (f": {detail}" if detail else ""))
         self.kernels = (reference, other)
         self.n = n
-
-
-@dataclass(frozen=True)
-class SkippedSize:
-    """A size the budget left out, with the wall time per call it predicted there."""
-
-    n: int
-    predicted_seconds: float | None
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +106,16 @@ class GrowthResult:
         Wall time of the untimed warm-up call (None without one).
     threads : int or None
         BLAS threads during the measurement (None: as they were).
+    rounds : int
+        Rounds the engine ran (the repeats at most sizes).
+    steps : tuple of Step
+        What the engine added and why (first round, more rounds, a wider range, the stop).
+    spent_seconds : float
+        Wall seconds the whole measurement took (set-ups and warm-up included).
+    budget : float or None
+        The seconds it was allowed (None: no limit; fixed rounds).
+    peaks : tuple of int
+        With ``memory=True``: peak traced bytes of one call at each size (empty without).
     """
 
     label: str
@@ -126,6 +130,19 @@ class GrowthResult:
     interrupted_at: int | None = None
     warmup_seconds: float | None = None
     threads: int | None = None
+    rounds: int = 0
+    steps: tuple[Step, ...] = ()
+    spent_seconds: float = math.nan
+    budget: float | None = None
+    peaks: tuple[int, ...] = ()
+
+    @cached_property
+    def memory_growth(self) -> MemoryGrowth | None:
+        """The growth of :attr:`peaks` (``.fit``; ``.constant`` when every peak is tiny),
+        or None when memory was not measured."""
+        if not self.peaks:
+            return None
+        return memory_growth(self.sizes[: len(self.peaks)], self.peaks)
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
         """Every repeat as a ``(size, seconds)`` point: the arrays :attr:`growth` fits."""
@@ -141,7 +158,7 @@ class GrowthResult:
         if not timed_something.any():
             why = "nothing was measured" if seconds.size == 0 else f"the {self.clock} clock saw 0 s"
             return no_fit(why)
-        return fit_growth(sizes[timed_something], seconds[timed_something])
+        return fit_series(sizes[timed_something], seconds[timed_something])
 
     def median_seconds(self) -> tuple[float, ...]:
         """Median seconds per call at each size."""
@@ -226,16 +243,19 @@ def time_growth(
     sizes: Sequence[int],
     *,
     setup: Callable[[int], object] | None = None,
-    repeats: int = 3,
+    repeats: int = DEFAULT_MIN_ROUNDS,
     clock: str = "cpu",
-    budget: float | None = None,
+    budget: float | None = DEFAULT_BUDGET_SECONDS,
     warmup: bool = True,
     label: str | None = None,
     threads: int | None = 1,
+    thresholds: Sequence[float] = LINEAR_BAND,
+    extend: bool = False,
+    memory: bool = False,
 ) -> GrowthResult:
-    """Time `func` at each size and fit how its cost grows.
+    """Time `func` at each size and fit how its cost grows, measuring until it decides.
 
-    See the module docstring for how each size is measured.
+    See the module docstring, and :mod:`rbmperf.engine.measure` for the design.
 
     Parameters
     ----------
@@ -248,14 +268,22 @@ def time_growth(
     setup : callable, optional
         ``setup(n)`` returns the argument for size `n`; untimed.
     repeats : int, default 3
-        Timed repeats per size; every repeat is a point of the fit.
-    clock : {"cpu", "wall"}, default "cpu"
+        Rounds before deciding starts: every size gets at least this many repeats (those
+        the budget affords); every repeat is a point of the fit.
+    clock : {"cpu", "wall", "instructions"}, default "cpu"
         ``"cpu"``: CPU time of this process (all its threads), which other processes on a
         shared machine barely move; it does not count sleeping, waiting or child processes.
-        ``"wall"``: elapsed time.
-    budget : float, optional
-        Most predicted seconds of one size's repeats; larger sizes are skipped and recorded
-        with their prediction. None: no limit.
+        ``"wall"``: elapsed time. ``"instructions"``: instructions per call, counted by
+        valgrind's cachegrind in child processes (:mod:`rbmperf.engine.instructions`: the
+        interpreter's start-up, the imports, the setup and a warm-up call are subtracted),
+        the same on every run; `func` and `setup` must then be importable module-level
+        functions, and `budget`, `repeats`, `thresholds` and `extend` do not apply (one
+        count a size).
+    budget : float or None, default 2.0
+        Seconds of measuring (set-ups included) this function may take. Sizes whose
+        `repeats` rounds would not fit are skipped and recorded with their prediction;
+        what is left after those rounds buys more rounds until the verdict is decided.
+        None: no limit and no deciding: exactly `repeats` rounds.
     warmup : bool, default True
         One untimed call at the first size first (just-in-time compilation).
     label : str, optional
@@ -264,16 +292,28 @@ def time_growth(
         BLAS threads during the measurement (threadpoolctl), one by default as everywhere
         in rbmperf: a second thread on a shared machine is noise, and idle BLAS workers
         that spin would be counted by the CPU clock. None leaves them as they are.
+    thresholds : sequence of float, default (0.85, 1.15)
+        Measuring stops once the exponent's interval lies wholly on one side of each: by
+        default the linear band's edges, i.e. once the verdict is linear, superlinear or
+        sublinear. :func:`rbmperf.assert_growth` passes its bound.
+    extend : bool, default False
+        Allow sizes beyond the largest (at the ratio of the last two) when more rounds
+        would not decide (a bend with too few sizes above it, or twice `repeats` rounds).
+    memory : bool, default False
+        Also measure the peak traced bytes (:mod:`tracemalloc`) of one call at each size,
+        in calls apart from the timed ones: ``result.peaks`` and ``result.memory_growth``.
 
     Returns
     -------
     GrowthResult
+        Its ``steps`` say what the engine added and why; ``spent_seconds`` what it cost.
 
     Raises
     ------
-    ValueError
+    ValueError, TypeError
         On fewer than two sizes, sizes that do not increase, or bad options (before
-        anything runs).
+        anything runs): :class:`~rbmperf.errors.InputError` /
+        :class:`~rbmperf.errors.InputTypeError`.
     SetupError
         If ``setup(n)`` raises; it names the size.
 
@@ -286,11 +326,55 @@ def time_growth(
     """
     name = label if label is not None else getattr(func, "__name__", "func")
     check_callable(func, "func")
+    if check_clock(clock, CLOCKS) == "instructions":
+        return _count_instructions(func, sizes, setup, name, memory)
     results, _ = _measure(
         {name: func}, sizes, setup=setup, repeats=repeats, clock=clock, budget=budget,
-        warmup=warmup, check=None, threads=threads,
+        warmup=warmup, check=None, threads=threads, thresholds=thresholds, extend=extend,
+        memory=memory,
     )  # fmt: skip
     return results[name]
+
+
+def _count_instructions(
+    func: Callable[[Any], object],
+    sizes: Sequence[int],
+    setup: Callable[[int], object] | None,
+    name: str,
+    memory: bool,
+) -> GrowthResult:
+    """``time_growth(clock="instructions")``: one count a size, in children."""
+    from ..engine.instructions import count_calls
+
+    requested = check_sizes(sizes)
+    if setup is not None:
+        check_callable(setup, "setup")
+    began = time.perf_counter()
+    counts = count_calls(func, requested, setup=setup)
+    per_call = tuple((float(c.per_call),) for c in counts)
+    peaks: tuple[int, ...] = ()
+    if memory:
+        from ..engine.memory import peak_bytes
+
+        peaks = tuple(peak_bytes(func, setup(n) if setup else n) for n in requested)
+    spent = time.perf_counter() - began
+    return GrowthResult(
+        label=name,
+        clock="instructions",
+        sizes=requested,
+        times=per_call,
+        cpu_times=(),
+        wall_times=(),
+        calls_per_repeat=tuple(c.calls for c in counts),
+        requested=requested,
+        rounds=1,
+        steps=(
+            Step(0, "instructions", "counted by valgrind's cachegrind, two children a size", spent),
+        ),
+        spent_seconds=spent,
+        budget=None,
+        peaks=peaks,
+    )
 
 
 def outputs_agree(a: object, b: object) -> bool:
@@ -318,11 +402,13 @@ def compare_growth(
     *,
     setup: Callable[[int], object] | None = None,
     check: Callable[[object, object], bool] | None = outputs_agree,
-    repeats: int = 3,
+    repeats: int = DEFAULT_MIN_ROUNDS,
     clock: str = "cpu",
-    budget: float | None = None,
+    budget: float | None = DEFAULT_BUDGET_SECONDS,
     warmup: bool = True,
     threads: int | None = 1,
+    thresholds: Sequence[float] = LINEAR_BAND,
+    extend: bool = False,
 ) -> ComparisonResult:
     """Time several kernels on the same data at each size and fit each one's growth.
 
@@ -330,9 +416,10 @@ def compare_growth(
     ----------
     kernels : mapping of str to callable
         Label -> kernel, each called as ``kernel(setup(n))`` (or ``kernel(n)``).
-    sizes, setup, repeats, clock, budget, warmup, threads
-        As in :func:`time_growth`; one setup call per size serves every kernel, and the
-        repeats are interleaved across kernels.
+    sizes, setup, repeats, clock, budget, warmup, threads, thresholds, extend
+        As in :func:`time_growth`; one setup call per size serves every kernel, the
+        repeats are interleaved across kernels, the budget is per kernel, and a kernel
+        that has decided rests while the others go on.
     check : callable or None, default :func:`outputs_agree`
         ``check(reference_output, output)`` -> bool, applied at each size to every kernel's
         output against the first kernel's (from the first repeat). None: no check.
@@ -358,219 +445,9 @@ def compare_growth(
     results, interrupted_at = _measure(
         {str(label): func for label, func in kernels.items()}, sizes, setup=setup,
         repeats=repeats, clock=clock, budget=budget, warmup=warmup, check=check,
-        threads=threads,
+        threads=threads, thresholds=thresholds, extend=extend,
     )  # fmt: skip
     return ComparisonResult(results, checked=check is not None, interrupted_at=interrupted_at)
-
-
-def check_sizes(sizes: object) -> tuple[int, ...]:
-    """Return `sizes` as a tuple of ints: at least two, each > 1, strictly increasing.
-
-    Raises
-    ------
-    ValueError
-        Saying which size is wrong.
-    """
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence | np.ndarray):
-        raise InputError(f"sizes must be a sequence of integers; got {sizes!r}")
-    checked = []
-    for position, size in enumerate(sizes):
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-            raise InputError(f"sizes must be integers; got {size!r} at position {position}")
-        if size < 2:
-            raise InputError(f"sizes must be > 1 (the fit takes logarithms); got {size}")
-        if checked and size <= checked[-1]:
-            raise InputError(
-                f"sizes must increase; {int(size):,} follows {checked[-1]:,} (position {position})"
-            )
-        checked.append(int(size))
-    if len(checked) < 2:
-        raise InputError(f"a growth needs at least two sizes; got {len(checked)}")
-    return tuple(checked)
-
-
-def parse_sizes(text: str) -> tuple[int, ...]:
-    """Sizes from text: a list ``"500,1000,2000"`` or a geometric range ``"500:16000:x2"``
-    (from 500, multiplying by 2, up to and including 16000; factors may be fractional:
-    ``"1000:8000:x1.5"``, rounded and without repeats). Checked by :func:`check_sizes`."""
-    text = text.strip().replace("_", "")
-    if ":" in text:
-        parts = text.split(":")
-        if len(parts) != 3 or not parts[2].lower().startswith("x"):
-            raise InputError(f"a size range is START:STOP:xFACTOR, e.g. 500:16000:x2; got {text!r}")
-        try:
-            start, stop, factor = int(parts[0]), int(parts[1]), float(parts[2][1:])
-        except ValueError as error:
-            raise InputError(f"cannot read the size range {text!r}: {error}") from error
-        if factor <= 1:
-            raise InputError(f"the factor of a size range must be > 1; got {factor:g}")
-        if start < 2 or stop < start:
-            raise InputError(f"a size range needs 2 <= START <= STOP; got {text!r}")
-        sizes: list[int] = []
-        value = float(start)
-        while round(value) <= stop:
-            if not sizes or round(value) > sizes[-1]:
-                sizes.append(round(value))
-            value *= factor
-        return check_sizes(sizes)
-    try:
-        return check_sizes([int(part) for part in text.split(",") if part.strip()])
-    except ValueError as error:
-        if "invalid literal" in str(error):
-            raise InputError(f"sizes must be integers like 500,1000,2000; got {text!r}") from None
-        raise
-
-
-def check_callable(func: object, what: str) -> None:
-    if not callable(func):
-        raise InputTypeError(f"{what} must be callable; got {type(func).__name__}")
-
-
-def check_options(
-    repeats: object, clock: object, budget: object, threads: object = None
-) -> float | None:
-    if threads is not None and (
-        isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1
-    ):
-        raise InputError(f"threads must be an integer >= 1, or None; got {threads!r}")
-    if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 1:
-        raise InputError(f"repeats must be an integer >= 1; got {repeats!r}")
-    if clock not in CLOCKS:
-        raise InputError(f"clock must be one of {', '.join(CLOCKS)}; got {clock!r}")
-    if budget is None:
-        return None
-    if isinstance(budget, bool) or not isinstance(budget, numbers.Real) or not budget > 0:
-        raise InputError(f"budget must be a number of seconds > 0, or None; got {budget!r}")
-    if not math.isfinite(budget):
-        return None
-    return float(budget)
-
-
-def call_setup(setup: Callable[[int], object] | None, n: int) -> object:
-    """``setup(n)``, or `n` without a setup; a failure raises :class:`SetupError`."""
-    if setup is None:
-        return n
-    try:
-        return setup(n)
-    except Exception as error:
-        raise SetupError(n, error) from error
-
-
-def add_note(error: BaseException, note: str) -> None:
-    """Attach `note` to `error`'s traceback display (Python 3.11+; nothing before)."""
-    if hasattr(error, "add_note"):
-        error.add_note(note)
-
-
-class KernelSeries:
-    """One kernel's measurements so far, and its budget decisions (also used by
-    :mod:`.profile_growth`)."""
-
-    def __init__(self, label: str, func: Callable[[Any], object], clock: str):
-        self.label = label
-        self.func = func
-        self.clock = clock
-        self.sizes: list[int] = []
-        self.cpu: list[list[float]] = []
-        self.wall: list[list[float]] = []
-        self.calls: list[int] = []
-        self.skipped: list[SkippedSize] = []
-        self.stopped = False
-        self.warmup_seconds: float | None = None
-
-    def wall_points(self) -> list[tuple[int, float]]:
-        return [(n, t) for n, repeat in zip(self.sizes, self.wall, strict=True) for t in repeat]
-
-    def predicted_call(self, n: int) -> float | None:
-        points = self.wall_points()
-        if points:
-            return predict_seconds(points, n)
-        return self.warmup_seconds  # an over-estimate: it includes compilation
-
-    def plan(self, n: int, repeats: int, budget: float | None) -> tuple[int, int]:
-        """``(repeats, calls_per_repeat)`` at size `n`; ``(0, 0)`` if skipped."""
-        predicted = self.predicted_call(n)
-        calls = 1
-        if predicted is not None and predicted > 0:
-            wanted = math.ceil(MIN_REPEAT_SECONDS / predicted)
-            calls = max(1, min(_MAX_CALLS_PER_REPEAT, wanted))
-        if budget is None or predicted is None or not self.sizes:
-            return repeats, calls
-        one_repeat = predicted * calls
-        limit = budget if len(self.sizes) >= MIN_SIZES else VERDICT_ALLOWANCE * budget
-        if self.stopped or one_repeat > limit:
-            if self.stopped:
-                reason = f"a smaller size was skipped (predicted {one_repeat:.3g} s per repeat)"
-            else:
-                reason = f"predicted {one_repeat:.3g} s per repeat > budget {budget:g} s"
-                if limit > budget:
-                    reason += f" (×{VERDICT_ALLOWANCE:g}: fewer than {MIN_SIZES} sizes measured)"
-            self.stopped = True
-            self.skipped.append(SkippedSize(n, predicted, reason))
-            return 0, 0
-        # The allowance buys a kernel its verdict size, not extra repeats.
-        return max(1, min(repeats, math.floor(budget / one_repeat))), calls
-
-    def time_once(self, argument: object, n: int, calls: int, first: bool) -> object:
-        func = self.func
-        output = None
-
-        def run() -> None:
-            nonlocal output
-            for _ in range(calls):
-                output = func(argument)
-
-        gc.disable()
-        try:
-            wall, cpu = timed(run)
-        except Exception as error:
-            add_note(error, f"raised by {self.label!r} at n={n:,}")
-            raise
-        finally:
-            gc.enable()
-        self.record(n, cpu / calls, wall / calls, calls, first=first)
-        return output
-
-    def record(self, n: int, cpu: float, wall: float, calls: int, *, first: bool) -> None:
-        """Add one repeat's seconds per call; `first` opens size `n`."""
-        if first:
-            self.sizes.append(n)
-            self.cpu.append([])
-            self.wall.append([])
-            self.calls.append(calls)
-        self.cpu[-1].append(cpu)
-        self.wall[-1].append(wall)
-
-    def warm_up(self, argument: object, n: int) -> None:
-        try:
-            wall, _ = timed(lambda: self.func(argument))
-        except Exception as error:
-            add_note(error, f"raised by {self.label!r} in its warm-up call at n={n:,}")
-            raise
-        self.warmup_seconds = wall
-
-    def result(
-        self, requested: tuple[int, ...], interrupted_at: int | None, threads: int | None
-    ) -> GrowthResult:
-        # Ctrl-C may land between two appends of one record: keep what every list holds.
-        done = min(len(self.sizes), len(self.cpu), len(self.wall), len(self.calls))
-        kept = [min(len(self.cpu[i]), len(self.wall[i])) for i in range(done)]
-        cpu = tuple(tuple(self.cpu[i][: kept[i]]) for i in range(done))
-        wall = tuple(tuple(self.wall[i][: kept[i]]) for i in range(done))
-        return GrowthResult(
-            label=self.label,
-            clock=self.clock,
-            sizes=tuple(self.sizes[:done]),
-            times=cpu if self.clock == "cpu" else wall,
-            cpu_times=cpu,
-            wall_times=wall,
-            calls_per_repeat=tuple(self.calls[:done]),
-            skipped=tuple(self.skipped),
-            requested=requested,
-            interrupted_at=interrupted_at,
-            warmup_seconds=self.warmup_seconds,
-            threads=threads,
-        )
 
 
 def _measure(
@@ -584,61 +461,78 @@ def _measure(
     warmup: bool,
     check: Callable[[object, object], bool] | None,
     threads: int | None,
+    thresholds: Sequence[float] = LINEAR_BAND,
+    extend: bool = False,
+    memory: bool = False,
 ) -> tuple[dict[str, GrowthResult], int | None]:
     requested = check_sizes(sizes)
-    budget = check_options(repeats, clock, budget, threads)
+    repeats = check_int(repeats, "repeats", minimum=1)
+    clock = check_clock(clock, TIMED_CLOCKS)
+    budget = check_budget(budget)
+    threads = check_threads(threads)
+    thresholds = _check_thresholds(thresholds)
     if setup is not None:
         check_callable(setup, "setup")
-    series = [KernelSeries(label, func, clock) for label, func in kernels.items()]
-    interrupted_at = None
-    n = requested[-1]
+    agreement = None if check is None else (lambda outputs, n: _check_agreement(outputs, check, n))
+    measurement = measure(
+        kernels, requested, setup=setup, clock=clock, budget=budget, min_rounds=repeats,
+        warmup=warmup, check=agreement, threads=threads, thresholds=thresholds, extend=extend,
+        memory=memory,
+    )  # fmt: skip
+    results = {}
+    for s in measurement.series.values():
+        _warn_if_clock_saw_nothing(s, clock)
+        results[s.label] = _result(s, measurement, clock, requested, threads)
+    return results, measurement.interrupted_at
+
+
+def _check_thresholds(thresholds: object) -> tuple[float, ...]:
     try:
-        with blas_threads(threads):
-            interrupted_at = _sizes_loop(series, requested, setup, repeats, budget, warmup, check)
-    except KeyboardInterrupt:  # while the limits were being set or restored
-        measured = {size for s in series for size in s.sizes}
-        interrupted_at = next((size for size in requested if size not in measured), n)
-    for s in series:
-        _warn_if_clock_saw_nothing(s)
-    results = {s.label: s.result(requested, interrupted_at, threads) for s in series}
-    return results, interrupted_at
+        values = tuple(float(t) for t in thresholds)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise InputTypeError(
+            f"thresholds must be a sequence of numbers; got {thresholds!r}"
+        ) from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise InputError(f"thresholds must be finite exponents, at least one; got {thresholds!r}")
+    return values
 
 
-def _sizes_loop(series, requested, setup, repeats, budget, warmup, check) -> int | None:
-    """Measure every size in turn; return the size Ctrl-C stopped at, if any."""
-    n = requested[0]
-    try:
-        for index, n in enumerate(requested):
-            plans = {s.label: s.plan(n, repeats, budget) for s in series}
-            active = [s for s in series if plans[s.label][0] > 0]
-            if not active:
-                continue
-            argument = call_setup(setup, n)
-            if index == 0 and warmup:
-                for s in active:
-                    s.warm_up(argument, n)
-                plans = {s.label: s.plan(n, repeats, budget) for s in series}
-            outputs: dict[str, object] = {}
-            for repeat in range(max(plans[s.label][0] for s in active)):
-                for s in active:
-                    planned_repeats, calls = plans[s.label]
-                    if repeat < planned_repeats:
-                        output = s.time_once(argument, n, calls, first=repeat == 0)
-                        if repeat == 0 and check is not None:
-                            outputs[s.label] = output
-                        del output
-            if check is not None:
-                _check_agreement(outputs, check, n)
-            del argument, outputs
-    except KeyboardInterrupt:
-        return n
-    return None
+def _result(
+    s: Series,
+    measurement: Measurement,
+    clock: str,
+    requested: tuple[int, ...],
+    threads: int | None,
+) -> GrowthResult:
+    sizes = s.sizes
+    cpu = tuple(tuple(c for c, _ in s.samples[n]) for n in sizes)
+    wall = tuple(tuple(w for _, w in s.samples[n]) for n in sizes)
+    return GrowthResult(
+        label=s.label,
+        clock=clock,
+        sizes=tuple(sizes),
+        times=cpu if clock == "cpu" else wall,
+        cpu_times=cpu,
+        wall_times=wall,
+        calls_per_repeat=tuple(s.calls[n] for n in sizes),
+        skipped=tuple(s.skipped),
+        requested=requested,
+        interrupted_at=measurement.interrupted_at,
+        warmup_seconds=s.warmup_seconds,
+        threads=threads,
+        rounds=measurement.rounds,
+        steps=measurement.steps,
+        spent_seconds=measurement.spent_seconds,
+        budget=measurement.budget,
+        peaks=tuple(s.peaks[n] for n in sizes if n in s.peaks),
+    )
 
 
-def _warn_if_clock_saw_nothing(series: KernelSeries) -> None:
-    if series.clock != "cpu":
+def _warn_if_clock_saw_nothing(series: Series, clock: str) -> None:
+    if clock != "cpu":
         return
-    empty = [n for n, repeat in zip(series.sizes, series.cpu, strict=True) if min(repeat) <= 0]
+    empty = [n for n in series.sizes if min(c for c, _ in series.samples[n]) <= 0]
     if empty:
         warnings.warn(
             f"{series.label!r}: the CPU clock measured no time at n={empty[0]:,}; a call that "

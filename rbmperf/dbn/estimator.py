@@ -33,8 +33,10 @@ class DBN(DBNSettings):
     ----------
     layers : sequence of int, default (300, 300)
         Hidden units of each RBM, bottom first (the blog's two layers of 300).
-    backend : str, default "numpy"
-        Backend that trains the RBMs (see :func:`rbmperf.available_backends`).
+    backend : str, default "auto"
+        Backend that trains the RBMs (see :func:`rbmperf.available_backends`). ``"auto"``
+        takes the fastest available here (``binary`` where numba imports, else ``numpy``);
+        ``info["backend"]`` and the repr name it.
         Fine-tuning is plain numpy / BLAS whatever the backend.
     dtype : {"float64", "float32"}, default "float64"
         Precision of every parameter and of all computation.
@@ -63,7 +65,8 @@ class DBN(DBNSettings):
     classes : ndarray
         The class labels, sorted; output unit ``c`` stands for ``classes[c]``.
     info : dict
-        Settings and seconds per phase: ``pretrain_seconds`` (one entry per layer),
+        ``backend``: the backend that trained the RBMs (what ``"auto"`` picked). Settings
+        and seconds per phase: ``pretrain_seconds`` (one entry per layer),
         ``softmax_seconds``, ``finetune_seconds``, ``total_seconds``, the epoch counts used,
         the reconstruction error of each RBM and the mean training cross-entropy per
         fine-tuning epoch.
@@ -94,10 +97,11 @@ class DBN(DBNSettings):
         return self
 
     def _pretrain(self, data: np.ndarray, progress: bool) -> np.ndarray:
+        backend = self.resolved_backend
         self.rbms, top, info = pretrain_stack(
             data,
             self.layers,
-            backend=self.backend,
+            backend=backend,
             epochs=self.epochs_for(len(data))["pretrain"],
             batch_size=self.batch_size,
             learning_rate=self.pretrain_learning_rate,
@@ -105,7 +109,7 @@ class DBN(DBNSettings):
             seed=self.seed,
             progress=progress,
         )
-        self.info.update(info)
+        self.info.update(info, backend=backend)
         return top
 
     def fit(self, X: object, y: object, *, progress: bool = False) -> DBN:

@@ -30,7 +30,7 @@ class DBNSettings:
 
     layers: Sequence[int] = (300, 300)
     _: KW_ONLY
-    backend: str = "numpy"
+    backend: str = "auto"
     dtype: Any = "float64"
     seed: int = 0
     batch_size: int = 100
@@ -75,8 +75,18 @@ class DBNSettings:
             finetune=self.finetune_epochs,
         )
 
+    @property
+    def resolved_backend(self) -> str:
+        """The backend that trains the RBMs: `backend` itself, or what ``"auto"`` picks here."""
+        from ..backends import AUTO, auto_backend
+
+        return auto_backend() if self.backend == AUTO else self.backend
+
     def __repr__(self) -> str:
+        backend = repr(self.backend)
+        if self.backend == "auto":
+            backend += f" ({self.resolved_backend})"
         return (
-            f"{type(self).__name__}(layers={self.layers}, backend={self.backend!r}, "
+            f"{type(self).__name__}(layers={self.layers}, backend={backend}, "
             f"dtype={self.dtype.name!r}, seed={self.seed})"
         )

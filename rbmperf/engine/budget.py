@@ -10,6 +10,7 @@ its next size, so that a quadratic kernel still gets its verdict.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,3 +42,51 @@ def predict_seconds(points: Sequence[tuple[int, float]], n: int) -> float | None
         slope = np.polyfit(np.log(sizes), np.log(np.maximum(fastest, 1e-9)), 1)[0]
         exponent = max(float(slope), 1.0)
     return fastest[-1] * (n / sizes[-1]) ** exponent
+
+
+def plan_size(
+    predicted_repeat: float | None,
+    wanted_repeats: int,
+    allowance: float | None,
+    measured_sizes: int,
+    min_sizes: int,
+) -> tuple[int, str | None]:
+    """How many repeats a size gets under the budget rule: ``(repeats, None)``, or
+    ``(0, reason)`` when it is skipped.
+
+    Parameters
+    ----------
+    predicted_repeat : float or None
+        Predicted seconds of one repeat at this size (None: nothing to predict from yet,
+        so the size is measured).
+    wanted_repeats : int
+        Repeats the caller would like here.
+    allowance : float or None
+        Seconds this size's repeats may take together; None: no limit.
+    measured_sizes : int
+        Sizes of this series measured so far. With fewer than `min_sizes` (the sizes a
+        verdict needs), one repeat may take up to :data:`VERDICT_ALLOWANCE` × `allowance`.
+    min_sizes : int
+        Sizes a growth verdict needs.
+
+    Examples
+    --------
+    >>> plan_size(1.0, 3, 10.0, 5, 4)
+    (3, None)
+    >>> plan_size(4.0, 3, 10.0, 5, 4)
+    (2, None)
+    >>> plan_size(15.0, 3, 10.0, 2, 4)
+    (1, None)
+    >>> plan_size(15.0, 3, 10.0, 5, 4)[0]
+    0
+    """
+    if allowance is None or predicted_repeat is None or predicted_repeat <= 0:
+        return wanted_repeats, None
+    limit = allowance if measured_sizes >= min_sizes else VERDICT_ALLOWANCE * allowance
+    if predicted_repeat > limit:
+        reason = f"predicted {predicted_repeat:.3g} s per repeat > budget {allowance:.3g} s"
+        if limit > allowance:
+            reason += f" (×{VERDICT_ALLOWANCE:g}: fewer than {min_sizes} sizes measured)"
+        return 0, reason
+    # The allowance buys a series its verdict size, not extra repeats.
+    return max(1, min(wanted_repeats, math.floor(allowance / predicted_repeat))), None

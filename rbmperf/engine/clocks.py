@@ -20,9 +20,12 @@ from typing import Any
 
 from .regions import ReportedTimes
 
-#: The clocks a measurement can be fitted on: this process's CPU time (all its threads)
-#: and elapsed time.
-CLOCKS = ("cpu", "wall")
+#: The clocks a timed region reads: this process's CPU time (all its threads) and elapsed
+#: time.
+TIMED_CLOCKS = ("cpu", "wall")
+#: Every clock a growth can be measured on: the timed ones, and ``"instructions"``, counted
+#: by valgrind in a child process (:mod:`.instructions`), for callables and commands.
+CLOCKS = (*TIMED_CLOCKS, "instructions")
 
 
 def timed(call: Callable[[], object]) -> tuple[float, float]:

@@ -54,7 +54,7 @@ def write_report(
     Parameters
     ----------
     results : path, list of dict, or sequence of paths
-        A JSON-lines results file, or the records :func:`rbmperf.scaling.run_sweep`
+        A JSON-lines results file, or the records :func:`rbmperf.sweep.run.run_sweep`
         returned, or several results files (one per machine: CI runners, a laptop, a
         workstation), whose latest sweeps are reported side by side, each series labelled
         ``NAME @ MACHINE`` (see :func:`rbmperf.sweep.summary.summarize_machines`).

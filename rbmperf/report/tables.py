@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 
 from ..stats.growth import interval_label
-from ..sweep.summary import MACHINE_SEPARATOR, STATES, Summary, split_series_name
+from ..sweep.summary import (
+    MACHINE_SEPARATOR,
+    STATES,
+    SeriesProtocol,
+    Summary,
+    split_series_name,
+)
 
 Table = tuple[list[str], list[list[str]]]
 # A density sweep's times are compared with this backend's (the dense-product kernels).
@@ -30,8 +36,64 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds * 1e6:.0f} µs"
 
 
+def protocol_text(protocol: SeriesProtocol | None) -> str:
+    """How a series was timed, compactly.
+
+    ``'steady state after 16,000 rows; h0 31%→12%'`` (h0's fraction of ones at the
+    smallest and the largest N, where the backend counted its states), ``'fresh model'``,
+    ``'fresh model (assumed: not recorded)'`` for a backend in older results, ``'—'`` for
+    a floor (it trains no model).
+    """
+    if protocol is None or protocol.protocol is None:
+        return "—"
+    if protocol.protocol == "steady":
+        text = "steady state"
+        if protocol.warmup_rows is not None:
+            low, high = protocol.warmup_rows
+            text += f" after {low:,} rows" if low == high else f" after {low:,}–{high:,} rows"
+    elif protocol.protocol == "fresh":
+        text = "fresh model"
+        if not protocol.recorded and protocol.role == "backend":
+            text += " (assumed: not recorded)"
+    else:  # a protocol this version does not know, as recorded
+        text = protocol.protocol
+    change = density_change_text(protocol)
+    return f"{text}; {change}" if change else text
+
+
+def density_change_text(protocol: SeriesProtocol, state: str = "h0") -> str:
+    """``'h0 31%→12%'``: a counted state's ones at the smallest → largest N ('' if none).
+
+    Only states the backend counted (``density_source == "states"``); a v0 taken from
+    the data's mean says nothing about the model.
+    """
+    if protocol.density_source != "states":
+        return ""
+    first = protocol.densities_smallest.get(state)
+    last = protocol.densities_largest.get(state)
+    if first is None or last is None:
+        return ""
+    if protocol.smallest_n == protocol.largest_n:
+        return f"{state} {_short_percent(last)}"
+    return f"{state} {_short_percent(first)}→{_short_percent(last)}"
+
+
+def _short_percent(fraction: float) -> str:
+    percent = 100 * fraction
+    return f"{percent:.0f}%" if percent >= 9.95 or percent == 0 else f"{percent:.1f}%"
+
+
+def spent_text(protocol: SeriesProtocol | None) -> str:
+    """``'4.10 s, 18 epochs'``: the wall time of a series' timed epochs and their count."""
+    if protocol is None:
+        return "—"
+    epochs = "epoch" if protocol.timed_epochs == 1 else "epochs"
+    return f"{seconds_text(protocol.spent_seconds)}, {protocol.timed_epochs} {epochs}"
+
+
 def verdict_table(summary: Summary) -> Table:
-    """One row per series: exponent, interval, verdict and why, AIC second opinion, sizes."""
+    """One row per series: exponent, interval, verdict and why (any bend named there), the
+    protocol it was timed by, what it spent, AIC second opinion, sizes."""
     header = [
         "series",
         "dtype",
@@ -39,6 +101,8 @@ def verdict_table(summary: Summary) -> Table:
         interval_label(summary.confidence),
         "verdict",
         "why",
+        "protocol",
+        "spent",
         "AIC best",
         "sizes used",
     ]
@@ -48,6 +112,7 @@ def verdict_table(summary: Summary) -> Table:
         exponent = "n/a" if math.isnan(fit.exponent) else f"{fit.exponent:.2f}"
         interval = "n/a" if math.isnan(fit.ci_low) else f"[{fit.ci_low:.2f}, {fit.ci_high:.2f}]"
         used = ", ".join(f"{n:,}" for n in fit.sizes_used)
+        protocol = summary.protocols.get((name, dtype))
         rows.append(
             [
                 label(name, summary.roles[name]),
@@ -56,6 +121,8 @@ def verdict_table(summary: Summary) -> Table:
                 interval,
                 f"**{fit.verdict}**",
                 fit.reason,
+                protocol_text(protocol),
+                spent_text(protocol),
                 fit.best_model or "n/a",
                 used,
             ]

@@ -25,7 +25,16 @@ _INTRO = (
     "binary backend's gather-adds and popcounts), or fuses products or draws its random "
     "numbers faster than numpy. "
     "Growth: k in t ∝ N^k by Theil–Sen over the larger sizes, with {rule} "
-    "(see `rbmperf.fit_growth` and docs/measuring.md). "
+    "(see `rbmperf.fit_growth` and docs/measuring.md); a curve whose slope changes beyond "
+    "noise is said to bend, and its verdict is the one at the largest sizes. "
+    "Each verdict names its protocol: a *fresh model* is timed from freshly initialised "
+    "parameters; a backend whose cost depends on the model's state (binary skips the zeros "
+    "of its 0/1 states, so its cost follows their density, which falls as the model learns) "
+    "is timed at *steady state after R rows*: from parameters already trained, untimed, on "
+    "R rows of the same data, so that its slope measures growth, not training progress; "
+    "'h0 a%→b%' is the fraction of ones of its hidden states at the smallest and the "
+    "largest N. 'spent' is the wall time of a series' timed epochs and their count: what "
+    "its verdict cost (warm-up and compilation not included). "
     "Peers (marked *peer*) are other libraries a user might pick: scikit-learn's "
     "BernoulliRBM trains by persistent CD without momentum. {clock_text}"
 )
@@ -97,6 +106,13 @@ def _footnote(summary: Summary) -> str:
         text += (
             f" {summary.overlapping_records} records of another sweep were written to the "
             "same file while this one ran: its times may include that sweep's load."
+        )
+    assumed = sum(1 for p in summary.protocols.values() if p.role == "backend" and not p.recorded)
+    if assumed:
+        text += (
+            f" {assumed} backend series "
+            f"{'does not record its' if assumed == 1 else 'do not record their'} protocol "
+            "(results of an older rbmperf): read as timed from a fresh model."
         )
     if summary.densities:
         text += (

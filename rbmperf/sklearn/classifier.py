@@ -39,8 +39,11 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     momentum : float, default 0.9
         Momentum of every phase, in [0, 1).
     batch_size : int, default 100
-    backend : str, default "numpy"
-        The rbmperf backend that trains the RBMs. Fine-tuning is numpy whatever the backend.
+    backend : str, default "auto"
+        The rbmperf backend that trains the RBMs; ``"auto"`` takes the fastest available
+        here (``binary`` where numba imports, else ``numpy``), named by the fitted
+        attribute ``backend_``. Fine-tuning is numpy (with numba's sparse data products
+        where numba imports) whatever the backend.
     verbose : int, default 0
         Show a progress bar for every phase.
     random_state : int, RandomState instance or None, default None
@@ -56,6 +59,8 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         When ``X`` had string column names.
     dbn_ : rbmperf.DBN
         The fitted network; ``dbn_.info`` has the seconds and epochs of every phase.
+    backend_ : str
+        The backend that trained the RBMs (what ``backend="auto"`` resolved to).
 
     Notes
     -----
@@ -86,7 +91,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         finetune_learning_rate: float = 0.1,
         momentum: float = 0.9,
         batch_size: int = 100,
-        backend: str = "numpy",
+        backend: str = "auto",
         verbose: int = 0,
         random_state: object = None,
     ) -> None:
@@ -176,6 +181,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
             finetune_learning_rate=float(self.finetune_learning_rate),
             momentum=float(self.momentum),
         ).fit(data, codes, progress=bool(self.verbose))
+        self.backend_ = self.dbn_.info["backend"]
         return self
 
     def predict_proba(self, X: object) -> np.ndarray:

@@ -6,17 +6,22 @@ How a point is measured (the reasons are in ``docs/measuring.md``):
    sweep, and the thread pools in force are recorded with the machine's description.
 2. For every runner × dtype with work left: ``prepare`` (just-in-time compilation), timed
    and recorded as ``compile``; then one untimed warm-up epoch on a small slice.
-3. Sizes ascend. Before each size, each series' cost there is predicted from the sizes it
-   has measured (:func:`predict_seconds`); a point predicted to take longer than
+3. Round 0 visits the sizes ascending. Before each size, each series' cost there is
+   predicted from the sizes it has measured, and the engine's budget rule
+   (:func:`rbmperf.engine.budget.plan_size`) plans it: a point predicted to take longer than
    `budget_seconds` (all its repeats together) is recorded as ``skip`` with the
-   prediction, and so is every larger size of that series. A point that fits the budget
-   only with fewer repeats gets fewer (at least one). A series that has fewer than the
-   4 sizes a growth verdict needs may spend up to twice the budget on one repeat of its
-   next point.
-4. Repeats are interleaved across runners and dtypes (A B C A B C …), so slow drift of
-   the machine hits every series alike. Each timed region is one ``run_epoch`` call on
-   fresh parameters, with the garbage collector paused; nothing else is inside it. Both
-   the wall time and the process's CPU time are recorded (see :func:`epoch_seconds`).
+   prediction, and so is every larger size of that series; a point that fits the budget
+   only with fewer repeats gets fewer (at least one); a series with fewer than the 4 sizes
+   a growth verdict needs may spend up to twice the budget on one repeat of its next point.
+4. Each later round revisits every size, alternately descending and ascending
+   (:mod:`rbmperf.engine.rounds`), so that a slow drift of the machine cancels instead of
+   tilting the slope; at each size the series are interleaved (A B C), so drift and bursts
+   of load hit every series alike. Each timed region is one ``run_epoch`` call, with the
+   garbage collector paused; nothing else is inside it. Both the wall time and the
+   process's CPU time are recorded (see :func:`epoch_seconds`). A backend whose cost
+   depends on the model's state (binary) starts each timed epoch from parameters trained
+   to steady state on the same data (:data:`rbmperf.sweep.runners.STEADY_STATE_ROWS`);
+   every other one from fresh parameters. Each epoch record says which (``protocol``).
 5. A runner that computes on an accelerator (the ``torch-cuda`` backend) is timed with its
    device synchronised at the region's edges, and compared with a floor measured on that
    device in the same run (``floor-cuda``, :mod:`.device_floor`); its records carry
@@ -43,7 +48,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
-import math
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -53,7 +57,9 @@ from pathlib import Path
 import numpy as np
 
 from ..backends import available_backends
-from ..engine.budget import VERDICT_ALLOWANCE, predict_seconds
+from ..engine.budget import VERDICT_ALLOWANCE, plan_size, predict_seconds
+from ..engine.defaults import DEFAULT_SIZES
+from ..engine.rounds import round_order
 from ..errors import InputError, ResultsWarning
 from ..progress import progress_bar
 from ..stats.growth import MIN_SIZES
@@ -75,12 +81,10 @@ from .runners import (
     EpochSettings,
     FloorRunner,
     Runner,
-    interleaved_order,
     prepare_runner,
     timed_epoch,
 )
 
-DEFAULT_SIZES = (500, 1000, 2000, 4000, 8000, 16000)
 DEFAULT_REPEATS = 3
 DEFAULT_BUDGET_SECONDS = 10.0
 # Sweeps whose first size is larger than _PROBE_ABOVE first time small probe epochs, so
@@ -352,58 +356,68 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                     }
                 )
 
-    gave_up: dict[tuple[str, str], float] = {}
+    # Round 0 visits the sizes ascending and plans each one (the engine's budget rule);
+    # later rounds revisit them, alternately descending and ascending, so that drift of the
+    # machine cancels instead of tilting the slope (rbmperf.engine.rounds).
+    planned: dict[tuple[str, str], dict[int, list[int]]] = {}
+    gave_up: set[tuple[str, str]] = set()
     data_means: dict[tuple[str, int], float] = {}
-    for n in sizes:
-        planned: dict[tuple[Runner, str], list[int]] = {}
-        for runner, dtype in series:
-            todo = [r for r in range(repeats) if not session.is_done(runner.name, dtype, n, r)]
-            if not todo:
-                continue
-            series_key = (runner.name, dtype)
-            predicted = predict_seconds(session.known_points(runner.name, dtype), n)
-            limit = budget_seconds
-            if session.measured_sizes(runner.name, dtype) < MIN_SIZES:
-                limit = VERDICT_ALLOWANCE * budget_seconds
-            if series_key in gave_up or (predicted is not None and predicted > limit):
-                gave_up[series_key] = n
-                _record_skip(session, runner, dtype, n, predicted, limit, limit > budget_seconds)
-                _advance(bar, len(todo))
-                continue
-            affordable = repeats
-            if predicted is not None and predicted > 0:
-                # The allowance buys a series its verdict point, not extra repeats.
-                affordable = max(1, min(repeats, math.floor(budget_seconds / predicted)))
-            allowed = [r for r in todo if r < affordable]
-            _advance(bar, len(todo) - len(allowed))
-            if allowed:
-                planned[(runner, dtype)] = allowed
+    for round_index in range(repeats):
         gc.collect()
-        counts = {series_key: len(allowed) for series_key, allowed in planned.items()}
-        for (runner, dtype), index in interleaved_order(counts):
-            repeat = planned[(runner, dtype)][index]
-            if bar is not None:
-                bar.set_postfix_str(f"{runner.name} {dtype} N={n}", refresh=False)
-            X = datasets[dtype][:n]
-            seconds, cpu_seconds = timed_epoch(runner, X, epoch_settings)
-            densities = _state_densities(runner, X, data_means)
-            session.add(
-                {
-                    "kind": "epoch",
-                    "name": runner.name,
-                    "role": runner.role,
-                    "dtype": dtype,
-                    "n": n,
-                    "repeat": repeat,
-                    "seconds": seconds,
-                    "cpu_seconds": cpu_seconds,
-                    "threads": session.settings.threads,
-                    "n_batches": -(-n // epoch_settings.batch_size),
-                    **densities,
-                    **_device_fields(runner),
-                }
-            )
-            _advance(bar, 1)
+        for n in round_order(sizes, round_index):
+            if round_index == 0:
+                for runner, dtype in series:
+                    _plan(session, runner, dtype, n, repeats, budget_seconds, planned, gave_up, bar)
+            due = [
+                (runner, dtype)
+                for runner, dtype in series
+                if round_index in planned.get((runner.name, dtype), {}).get(n, ())
+            ]
+            for runner, dtype in due:
+                if bar is not None:
+                    bar.set_postfix_str(f"{runner.name} {dtype} N={n}", refresh=False)
+                X = datasets[dtype][:n]
+                seconds, cpu_seconds = timed_epoch(runner, X, epoch_settings)
+                densities = _state_densities(runner, X, data_means)
+                session.add(
+                    {
+                        "kind": "epoch",
+                        "name": runner.name,
+                        "role": runner.role,
+                        "dtype": dtype,
+                        "n": n,
+                        "repeat": round_index,
+                        "seconds": seconds,
+                        "cpu_seconds": cpu_seconds,
+                        "threads": session.settings.threads,
+                        "n_batches": -(-n // epoch_settings.batch_size),
+                        **runner.protocol(n),
+                        **densities,
+                        **_device_fields(runner),
+                    }
+                )
+                _advance(bar, 1)
+
+
+def _plan(session, runner, dtype, n, repeats, budget_seconds, planned, gave_up, bar) -> None:
+    """The repeats (round indices) of one series at size `n` under the budget rule."""
+    todo = [r for r in range(repeats) if not session.is_done(runner.name, dtype, n, r)]
+    if not todo:
+        return
+    series_key = (runner.name, dtype)
+    predicted = predict_seconds(session.known_points(runner.name, dtype), n)
+    measured = session.measured_sizes(runner.name, dtype)
+    affordable, reason = plan_size(predicted, repeats, budget_seconds, measured, MIN_SIZES)
+    if series_key in gave_up or affordable == 0:
+        gave_up.add(series_key)
+        # The record keeps the limit in force: doubled while the series has too few sizes.
+        limit = budget_seconds * (VERDICT_ALLOWANCE if measured < MIN_SIZES else 1.0)
+        _record_skip(session, runner, dtype, n, predicted, limit, reason)
+        _advance(bar, len(todo))
+        return
+    allowed = [r for r in todo if r < affordable]
+    _advance(bar, len(todo) - len(allowed))
+    planned.setdefault(series_key, {})[n] = allowed
 
 
 def _state_densities(
@@ -450,7 +464,7 @@ def _device_fields(runner: Runner) -> dict[str, str]:
     return fields
 
 
-def _record_skip(session, runner, dtype, n, predicted, budget_seconds, doubled) -> None:
+def _record_skip(session, runner, dtype, n, predicted, budget_seconds, reason) -> None:
     if (runner.name, dtype, n) in session.skipped:
         return
     session.skipped.add((runner.name, dtype, n))
@@ -463,12 +477,7 @@ def _record_skip(session, runner, dtype, n, predicted, budget_seconds, doubled) 
             "n": n,
             "predicted_seconds": predicted,
             "budget_seconds": budget_seconds,
-            "reason": (
-                "a smaller size was skipped"
-                if predicted is None or predicted <= budget_seconds
-                else f"predicted {predicted:.1f} s per epoch > budget {budget_seconds:g} s"
-                + (f" (doubled: fewer than {MIN_SIZES} sizes measured)" if doubled else "")
-            ),
+            "reason": reason or "a smaller size was skipped",
         }
     )
 

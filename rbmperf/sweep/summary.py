@@ -1,4 +1,5 @@
-"""From records to numbers: per-point statistics, floor multiples and growth fits.
+"""From records to numbers: per-point statistics, floor multiples, growth fits, and how
+each series was timed and what its verdict cost.
 
 Pure functions over the records of :mod:`rbmperf.sweep.results`; the report and the
 command line only format what these return.
@@ -7,6 +8,7 @@ command line only format what these return.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +41,12 @@ class Point:
     # the mean of the data). See :func:`rbmperf.sweep.run.run_sweep`.
     densities: dict[str, float | None] = field(default_factory=dict)
     density_source: str | None = None
+    # How its epochs were timed, as recorded (None: not recorded, see
+    # :class:`SeriesProtocol`), the untimed rows trained before them ("steady" only), and
+    # the wall time of each repeat (what timing it cost, whatever `seconds`' clock).
+    protocol: str | None = None
+    warmup_rows: int | None = None
+    wall_seconds: tuple[float, ...] = ()
 
     @property
     def median(self) -> float:
@@ -63,6 +71,112 @@ class Point:
         if self.floor_seconds is None or self.floor_seconds <= 0:
             return None
         return self.median / self.floor_seconds
+
+
+@dataclass(frozen=True)
+class SeriesProtocol:
+    """How one (name, dtype) series was timed, what it sampled, and what its verdict cost.
+
+    Attributes
+    ----------
+    name, dtype : str
+        The series.
+    role : str
+        ``"floor"``, ``"backend"`` or ``"peer"``.
+    protocol : str or None
+        ``"fresh"``: each epoch timed from freshly initialised parameters; ``"steady"``:
+        from parameters already trained on `warmup_rows` rows of the same data (a backend
+        whose cost depends on the model's state, see
+        :data:`rbmperf.sweep.runners.STEADY_STATE_ROWS`). None for a floor (it trains no
+        model). Peers always start fresh; a backend's records that do not say (written by
+        an older rbmperf) are read as ``"fresh"`` with `recorded` False.
+    recorded : bool
+        Whether the records named the protocol (peers' never do: fresh by design).
+    warmup_rows : tuple of int or None
+        Smallest and largest number of untimed rows trained before a timed epoch, over the
+        series' sizes (the warm-up is whole epochs, so it varies with N); None unless
+        steady.
+    smallest_n, largest_n : int
+        The smallest and largest N measured.
+    densities_smallest, densities_largest : dict of str to float or None
+        Median fraction of ones of each sampled state (``v0``, ``h0``, ``v1``) over the
+        repeats at `smallest_n` and `largest_n`; empty where nothing was recorded (floors,
+        peers, older results).
+    density_source : str or None
+        ``"states"`` (counted by the backend) or ``"data"`` (v0 only: the data's mean).
+    spent_seconds : float
+        Wall time of the series' timed epochs, summed: what its verdict cost (untimed
+        warm-up, probe epochs and compilation not included).
+    timed_epochs : int
+        How many epochs were timed.
+    """
+
+    name: str
+    dtype: str
+    role: str
+    protocol: str | None
+    recorded: bool
+    warmup_rows: tuple[int, int] | None
+    smallest_n: int
+    largest_n: int
+    densities_smallest: dict[str, float | None]
+    densities_largest: dict[str, float | None]
+    density_source: str | None
+    spent_seconds: float
+    timed_epochs: int
+
+
+def series_protocols(points: Iterable[Point]) -> dict[tuple[str, str], SeriesProtocol]:
+    """Each series' protocol, densities at its smallest and largest N, and time spent.
+
+    Parameters
+    ----------
+    points : iterable of Point
+        Measured points (:attr:`Summary.points`), any order.
+
+    Returns
+    -------
+    dict
+        ``{(name, dtype): SeriesProtocol}``.
+
+    Examples
+    --------
+    >>> point = Point("numpy", "backend", "float32", 500, (0.1, 0.12), 5, None,
+    ...               protocol="fresh", wall_seconds=(0.1, 0.12))
+    >>> found = series_protocols([point])[("numpy", "float32")]
+    >>> found.protocol, found.timed_epochs, round(found.spent_seconds, 2)
+    ('fresh', 2, 0.22)
+    """
+    grouped: dict[tuple[str, str], list[Point]] = defaultdict(list)
+    for point in points:
+        grouped[(point.name, point.dtype)].append(point)
+    found = {}
+    for key, group in grouped.items():
+        group.sort(key=lambda p: p.n)
+        smallest, largest = group[0], group[-1]
+        named = [p.protocol for p in group if p.protocol is not None]
+        # A series resumed across rbmperf versions could mix protocols; the largest sizes
+        # decide the verdict, so their protocol is the one it reports.
+        protocol: str | None = named[-1] if named else None
+        if protocol is None and smallest.role != "floor":
+            protocol = "fresh"
+        warmups = [p.warmup_rows for p in group if p.warmup_rows is not None]
+        found[key] = SeriesProtocol(
+            name=smallest.name,
+            dtype=smallest.dtype,
+            role=smallest.role,
+            protocol=protocol,
+            recorded=bool(named),
+            warmup_rows=(min(warmups), max(warmups)) if protocol == "steady" and warmups else None,
+            smallest_n=smallest.n,
+            largest_n=largest.n,
+            densities_smallest=dict(smallest.densities),
+            densities_largest=dict(largest.densities),
+            density_source=largest.density_source or smallest.density_source,
+            spent_seconds=float(sum(sum(p.wall_seconds or p.seconds) for p in group)),
+            timed_epochs=sum(len(p.seconds) for p in group),
+        )
+    return found
 
 
 @dataclass
@@ -92,6 +206,8 @@ class Summary:
     # A density sweep (:func:`summarize_densities`): label -> the data's density of
     # non-zero pixels; series are named ``NAME @ LABEL``. Empty otherwise.
     densities: dict[str, float] = field(default_factory=dict)
+    # (name, dtype) -> how the series was timed and what it spent (:func:`series_protocols`).
+    protocols: dict[tuple[str, str], SeriesProtocol] = field(default_factory=dict)
 
 
 def series_order(roles: dict[str, str], names: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -143,20 +259,24 @@ def summarize(
     points = []
     for (name, dtype, n), group in epochs.items():
         # A resumed point may hold a repeat twice if two runs raced; keep the first of each.
-        by_repeat: dict[int, float] = {}
+        by_repeat: dict[int, Record] = {}
         for r in group:
-            by_repeat.setdefault(int(r["repeat"]), epoch_seconds(r, clock))
+            by_repeat.setdefault(int(r["repeat"]), r)
+        repeats = [by_repeat[k] for k in sorted(by_repeat)]
         points.append(
             Point(
                 name=name,
                 role=roles[name],
                 dtype=dtype,
                 n=n,
-                seconds=tuple(by_repeat[k] for k in sorted(by_repeat)),
+                seconds=tuple(epoch_seconds(r, clock) for r in repeats),
                 n_batches=int(group[0]["n_batches"]),
                 floor_seconds=floor_median.get((_floor_of(group[0]), dtype, n)),
                 densities=_median_densities(group),
                 density_source=group[0].get("density_source"),
+                protocol=_text_field(group[0], "protocol"),
+                warmup_rows=_count_field(group[0], "warmup_rows"),
+                wall_seconds=tuple(float(r["seconds"]) for r in repeats),
             )
         )
     points.sort(key=lambda p: (ROLE_ORDER.get(p.role, 3), p.dtype, p.name, p.n))
@@ -187,6 +307,7 @@ def summarize(
         finished=finished,
         clock=clock,
         overlapping_records=overlapping,
+        protocols=series_protocols(points),
     )
 
 
@@ -285,7 +406,22 @@ def summarize_machines(
         overlapping_records=sum(part.overlapping_records for part in parts),
         machines={label: part.machine for label, part in zip(labels, parts, strict=True)},
         machine_settings={label: part.settings for label, part in zip(labels, parts, strict=True)},
+        protocols=series_protocols(points),
     )
+
+
+def _text_field(record: Record, key: str) -> str | None:
+    """`record[key]` if it is a string, else None (absent in older results)."""
+    value = record.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _count_field(record: Record, key: str) -> int | None:
+    """`record[key]` if it is a non-negative whole number, else None."""
+    value = record.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if math.isfinite(value) and value >= 0 else None
 
 
 def _median_densities(group: list[Record]) -> dict[str, float | None]:

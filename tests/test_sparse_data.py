@@ -1,0 +1,152 @@
+"""The data products that skip zeros (rbmperf.backends.sparse_data) and their DBN user."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from rbmperf.backends.sparse_data import DataLists
+from rbmperf.data import synthetic_mnist
+from rbmperf.dbn import backprop
+from rbmperf.dbn.backprop import gradient_descent
+from rbmperf.dbn.fused import _descend_numpy, descend
+from rbmperf.dbn.network import DeepNetwork
+
+TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_products_equal_the_dense_ones_to_rounding(dtype):
+    rng = np.random.default_rng(0)
+    X = np.where(rng.random((50, 70)) < 0.2, rng.random((50, 70)), 0.0).astype(dtype)
+    X[3] = 0.0  # an empty row
+    X[7] = rng.random(70)  # a full row (the 4-row passes and their remainders)
+    X[:, 5] = 0.0  # an empty column
+    order = rng.permutation(50)
+    source = rng.standard_normal((70, 33)).astype(dtype)
+    errors = rng.standard_normal((20, 33)).astype(dtype)
+    lists = DataLists(20, 70, dtype)
+    for start in (0, 20, 40):
+        rows = min(20, 50 - start)
+        batch = X[order[start : start + rows]]
+        assert lists.fill(X, order, start, rows) == np.count_nonzero(batch)
+        forward = np.full((20, 33), np.nan, dtype=dtype)
+        lists.times(source, forward, 33)
+        np.testing.assert_allclose(forward[:rows], batch @ source, rtol=0, atol=TOLERANCE[dtype])
+        gradient = np.full((70, 33), np.nan, dtype=dtype)
+        lists.transposed_times(errors[:rows], gradient, 33)
+        expected = batch.T @ errors[:rows]
+        np.testing.assert_allclose(gradient, expected, rtol=0, atol=TOLERANCE[dtype] * 10)
+        assert not gradient[5].any()
+
+
+def test_width_leaves_the_padding_alone():
+    X = np.eye(3)
+    lists = DataLists(3, 3, X.dtype)
+    lists.fill(X, np.arange(3), 0, 3)
+    out = np.full((3, 5), -1.0)
+    lists.times(np.ones((3, 5)), out, 4)
+    np.testing.assert_array_equal(out[:, :4], 1.0)
+    np.testing.assert_array_equal(out[:, 4], -1.0)
+
+
+def _network(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    return DeepNetwork(
+        [
+            (0.05 * rng.standard_normal((30, 784))).astype(dtype),
+            (0.05 * rng.standard_normal((20, 30))).astype(dtype),
+        ],
+        [np.zeros(30, dtype), np.zeros(20, dtype)],
+        (0.01 * rng.standard_normal((10, 20))).astype(dtype),
+        np.zeros(10, dtype),
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_backprop_with_sparse_data_products_equals_the_dense_path(dtype):
+    X, y = synthetic_mnist(450, seed=3)  # 4 full batches and a partial one
+    X = X.astype(dtype)
+    trained = {}
+    for limit in (1.0, -1.0):
+        network = _network(dtype)
+        losses = gradient_descent(
+            X, y.astype(np.intp), network, epochs=2, batch_size=100, learning_rate=0.1,
+            momentum=0.9, rng=np.random.default_rng(1), data_density_limit=limit,
+        )  # fmt: skip
+        trained[limit] = network, losses
+    sparse, dense = trained[1.0][0], trained[-1.0][0]
+    tolerance = {np.float64: 1e-12, np.float32: 1e-5}[dtype]
+    for a, b in zip(sparse.parameters, dense.parameters, strict=True):
+        assert a.dtype == dtype and a.shape == b.shape and a.flags.c_contiguous
+        np.testing.assert_allclose(a, b, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(trained[1.0][1], trained[-1.0][1], rtol=1e-5)
+    assert not np.array_equal(sparse.weights[0], _network(dtype).weights[0])  # it trained
+
+
+def test_backprop_takes_the_sparse_path_by_measured_density(monkeypatch):
+    calls = {"sparse": 0}
+    original = backprop.DataLists.times
+
+    def counting(self, *args):
+        calls["sparse"] += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(backprop.DataLists, "times", counting)
+    X, y = synthetic_mnist(200, seed=1)  # about 20% non-zero
+    run = dict(epochs=1, batch_size=100, learning_rate=0.1, momentum=0.9)
+    gradient_descent(
+        X, y.astype(np.intp), _network(np.float64), rng=np.random.default_rng(0), **run
+    )
+    assert calls["sparse"] == 2
+    dense = np.where(X > 0, X, 0.5)  # no zeros at all
+    gradient_descent(
+        dense, y.astype(np.intp), _network(np.float64), rng=np.random.default_rng(0), **run
+    )
+    assert calls["sparse"] == 2
+
+
+def test_backprop_refuses_a_limit_that_is_not_a_number():
+    X, y = synthetic_mnist(20)
+    with pytest.raises(ValueError, match="data_density_limit must be a number"):
+        gradient_descent(
+            X, y.astype(np.intp), _network(np.float64), epochs=1, batch_size=10,
+            learning_rate=0.1, momentum=0.9, rng=np.random.default_rng(0),
+            data_density_limit="dense",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_momentum_step_is_bitwise_numpys(dtype):
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(1000).astype(dtype) for _ in range(3)]
+    fused = [a.copy() for a in arrays]
+    plain = [a.copy() for a in arrays]
+    descend(*fused, dtype(0.1), dtype(0.9))
+    _descend_numpy(*plain, dtype(0.1), dtype(0.9))
+    for a, b in zip(fused[:2], plain[:2], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_softmax_only_network_still_trains():
+    network = copy.deepcopy(_network(np.float64)).softmax_layer()
+    features = np.random.default_rng(0).random((50, 20))
+    losses = gradient_descent(
+        features, np.arange(50) % 10, network, epochs=3, batch_size=25, learning_rate=0.5,
+        momentum=0.5, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    assert losses[-1] < losses[0]
+
+
+def test_lists_by_column_only_at_most_the_limit():
+    X = np.array([[0.0, 0.5, 0.0, 0.0], [1.0, 0.0, 0.25, 0.0]])  # 3 of 8 non-zero
+    lists = DataLists(2, 4, X.dtype)
+    assert lists.fill(X, np.arange(2), 0, 2, 0.375) == 3 and lists.by_column
+    assert lists.fill(X, np.arange(2), 0, 2, 0.25) == 3 and not lists.by_column
+    with pytest.raises(RuntimeError, match="not listed by column"):
+        lists.transposed_times(np.ones((2, 3)), np.empty((4, 3)), 3)
+    assert lists.fill(X, np.arange(2), 0, 2, -1.0) == 3 and not lists.by_column

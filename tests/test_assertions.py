@@ -33,7 +33,11 @@ QUADRATIC_SIZES = [50, 100, 200, 400, 800]
 
 
 def fit(low: float, high: float, n_sizes: int = 5) -> GrowthFit:
-    return GrowthFit((low + high) / 2, low, high, "inconclusive", "by hand", n_sizes, None)
+    # As fit_growth sets it: an interval may be judged with 4 sizes or more.
+    return GrowthFit(
+        (low + high) / 2, low, high, "inconclusive", "by hand", n_sizes, None,
+        decidable=n_sizes >= 4,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -59,6 +63,9 @@ def test_the_rule_compares_the_interval_with_the_bound(low, high, bound, expecte
 def test_fewer_than_four_sizes_or_no_fit_is_undecided_and_no_peaks_pass():
     assert judge(fit(2.0, 2.1, n_sizes=3), "linear") == "undecided"
     assert judge(fit(math.nan, math.nan, n_sizes=0), "linear") == "undecided"
+    # A bend that leaves the largest sizes unknown: not judged, whatever the interval.
+    unknown_top = GrowthFit(1.0, 0.9, 1.1, "inconclusive", "bends", 5, None, decidable=False)
+    assert judge(unknown_top, "linear") == "undecided"
     assert judge(None, "constant") == "pass"  # every memory peak tiny: constant
 
 

@@ -9,7 +9,15 @@ import sys
 import pytest
 
 from rbmperf.cli import build_parser, main
-from rbmperf.codegrowth.command import CommandError, command_argv, command_growth
+from rbmperf.codegrowth.command import (
+    CommandError,
+    command_argv,
+    command_growth,
+    command_instruction_growth,
+    command_memory,
+    startup_argv,
+)
+from rbmperf.engine import instructions
 
 pytestmark = pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
 
@@ -61,7 +69,8 @@ def test_a_command_without_the_placeholder_warns():
 
 def test_bad_input_is_refused_before_anything_runs(capsys):
     assert main(["growth", "--sizes", "400,200", "--", "true", "{n}"]) == 2
-    assert "must increase" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("rbmperf growth: error: ") and "must increase" in err
     assert main(["growth", "--sizes", "100,200"]) == 2
     assert "give the command after --" in capsys.readouterr().err
     assert main(["growth", "--sizes", "100,200", "--", "no-such-program-rbmperf", "{n}"]) == 2
@@ -84,3 +93,89 @@ def test_the_growth_command_is_listed_and_its_parser_imports_nothing_heavy():
         "if m in sys.modules]; assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# A Python child that allocates n bytes: isolated (-I: no working folder on its path) and
+# without site (-S), so that its start-up is small and its counts repeat exactly.
+ALLOCATES = [sys.executable, "-I", "-S", "-c", "import sys; b = bytearray(int(sys.argv[1]))", "{n}"]
+SORTS = [sys.executable, "-I", "-S", "-c", "import sys; sorted(list(range(int(sys.argv[1]))))"]
+
+
+def test_the_startup_keeps_the_interpreters_options():
+    assert startup_argv(ALLOCATES) == [sys.executable, "-I", "-S", "-c", "pass"]
+    assert startup_argv(["python3", "-W", "error", "f.py", "{n}"]) == [
+        "python3", "-W", "error", "-c", "pass",
+    ]  # fmt: skip
+    assert startup_argv(["sh", "-c", "x"])[0].endswith("true")
+    assert startup_argv(["prog"], ["prog", "--version"]) == ["prog", "--version"]
+
+
+def test_memory_prints_peak_rss_after_the_time_table(capsys):
+    argv = ["growth", "--memory", "--sizes", "2000000:16000000:x2", "--repeats", "1"]
+    assert main([*argv, "--", *ALLOCATES]) == 0
+    captured = capsys.readouterr()
+    assert "peak RSS of one more run a size" in captured.err
+    out = captured.out
+    assert out.index("process start (") < out.index("peak RSS per run") < out.index("memory: k")
+    assert "fitted: peak minus the start-up's" in out and "-I -S -c pass): peak RSS" in out
+
+
+def test_memory_of_a_bytearray_grows_linearly_above_the_startup():
+    measured = command_memory(ALLOCATES, [2_000_000, 4_000_000, 8_000_000, 16_000_000])
+    assert measured.startup_command == (sys.executable, "-I", "-S", "-c", "pass")
+    above = measured.growth.peaks
+    assert above == tuple(max(p - measured.startup_peak, 0) for p in measured.peaks)
+    # Tolerance: the part above the start-up is n bytes plus a few hundred kB of pages.
+    assert 0.85 * 16_000_000 <= above[-1] <= 16_000_000 + 2_000_000, measured
+    assert 0.9 <= measured.growth.fit.exponent <= 1.1, measured
+
+
+def test_memory_that_does_not_grow_reads_constant():
+    idle = [sys.executable, "-I", "-S", "-c", "pass", "{n}"]
+    measured = command_memory(idle, [10, 100, 1000])
+    assert measured.growth.constant, measured
+
+
+def test_instructions_without_valgrind_is_one_line_and_exit_2(monkeypatch, capsys):
+    reason = "valgrind is not installed (instruction counts need it: apt-get install valgrind)"
+    monkeypatch.setattr(instructions, "valgrind_status", lambda: reason)
+    assert main(["growth", "--clock", "instructions", "--", "true", "{n}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"rbmperf growth: error: {reason}\n"
+    with pytest.raises(ValueError, match="valgrind is not installed"):
+        command_instruction_growth(["true", "{n}"], [10, 20])
+
+
+def test_a_missing_program_is_refused_before_any_start_up_run(capsys):
+    for option in ("--memory", "--clock=instructions"):
+        argv = ["growth", option, "--sizes", "10,20", "--", "no-such-program-rbmperf", "{n}"]
+        assert main(argv) == 2
+        assert capsys.readouterr().err == (
+            "rbmperf growth: error: no program 'no-such-program-rbmperf' (not a file, nor on "
+            "the PATH)\n"
+        )
+    with pytest.raises(FileNotFoundError):
+        command_memory(["no-such-program-rbmperf", "{n}"], [10, 20])
+
+
+@pytest.mark.skipif(
+    bool(instructions.valgrind_status()), reason=str(instructions.valgrind_status())
+)
+def test_instruction_counts_give_the_same_exponent_twice(capsys):
+    # Each run is a child under valgrind (~2-4 s): 3 sizes and the start-up, twice.
+    sizes = [50_000, 100_000, 200_000]
+    argv = ["growth", "--clock", "instructions", "--sizes", "50000:200000:x2", "--", *SORTS, "{n}"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("GrowthResult 'python")
+    assert "instructions per call" in out and "subtracted from every count above" in out
+    printed = float(out.split("k = ")[1].split()[0])
+    again = command_instruction_growth([*SORTS, "{n}"], sizes)
+    assert again.subtracted and again.result.sizes == tuple(sizes)
+    # Counts repeat to about 1e-3 here, not to the instruction (even `python -c pass` moves
+    # by ~40 k of its 26 M between runs, with PYTHONHASHSEED=0 and ASLR off); over 15-60 M
+    # instructions of work the exponent moves by less than 0.005.
+    exponent = again.result.growth.exponent
+    assert abs(exponent - printed) < 0.006, (printed, again.result)
+    assert 0.9 <= exponent <= 1.1, again.result

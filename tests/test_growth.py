@@ -157,3 +157,14 @@ def test_theil_sen_agrees_with_scipy(confidence):
         expected = stats.theilslopes(y, x, alpha=confidence)
         wanted = (expected.slope, expected.low_slope, expected.high_slope)
         assert _theil_sen(x, y, confidence) == pytest.approx(wanted, rel=0, abs=1e-12)
+
+
+def test_the_faster_half_leaves_out_slow_repeats_only_where_there_are_four_or_more():
+    from rbmperf.stats.growth import faster_half
+
+    n = np.array([10, 10, 10, 20, 20, 20, 20, 20])
+    t = np.array([3.0, 1.0, 2.0, 9.0, 2.0, 2.1, 8.0, 2.2])
+    kept_n, kept_t = faster_half(n, t)
+    # Three repeats at 10: all kept; five at 20: the fastest three (ceil of half).
+    assert kept_n.tolist() == [10, 10, 10, 20, 20, 20]
+    assert kept_t.tolist() == [3.0, 1.0, 2.0, 2.0, 2.1, 2.2]

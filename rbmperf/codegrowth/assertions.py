@@ -241,7 +241,7 @@ def judge(fit: GrowthFit | None, bound: Bound) -> Outcome:
     limit = bound_limit(bound)
     if fit is None:
         return "pass"
-    if fit.n_sizes < MIN_SIZES or math.isnan(fit.ci_low) or math.isnan(fit.ci_high):
+    if not fit.decidable or math.isnan(fit.ci_low) or math.isnan(fit.ci_high):
         return "undecided"
     if fit.ci_high <= limit:
         return "pass"

@@ -7,6 +7,20 @@ therefore includes starting the process (and, for a script, its interpreter): a 
 that flattens the curve at small sizes, which is why the fit uses the larger sizes. To say
 how large it is, the same run times a command that does nothing (``true``, or `startup`)
 and reports it next to the smallest and largest times.
+
+Two more measures, each a pure function returning data (the command line prints them):
+
+- :func:`command_memory`: the child's peak resident set size at each size
+  (:func:`rbmperf.engine.memory.command_peak_rss`, one run a size apart from the timed ones),
+  and that of a do-nothing child of the same program (:func:`startup_argv`). The growth is
+  fitted to the peaks **minus** that start-up peak (an interpreter's own few to tens of MB
+  would otherwise flatten the curve), and both are kept for reporting.
+- :func:`command_instruction_growth`: instructions the command executes at each size,
+  counted by valgrind's cachegrind (:func:`rbmperf.engine.instructions.command_instructions`,
+  one run a size), minus those of the same do-nothing child; the fit is over the
+  differences. A count repeats to about 1e-3, not exactly: here even ``python -I -S -c pass``
+  moved by ~40 k of its 26 M instructions from run to run (``PYTHONHASHSEED=0``, with or
+  without address randomisation), so give each size millions of instructions of work.
 """
 
 from __future__ import annotations
@@ -22,8 +36,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..engine.defaults import DEFAULT_MIN_ROUNDS
+from ..engine.measure import Step
+from ..engine.memory import MemoryGrowth, trivial_command
 from ..errors import InputError
+from ..stats.growth import fit_growth
+from ..validation import check_sizes
 from .timegrowth import GrowthResult, time_growth
 
 PLACEHOLDER = "{n}"
@@ -149,3 +169,213 @@ def command_growth(
         run_command(startup_argv, 0)
         startup_seconds.append(time.perf_counter() - began)
     return CommandGrowth(result, tuple(command), tuple(startup_argv), tuple(startup_seconds))
+
+
+#: Peak RSS above the start-up's that reads as "does not grow": two runs of one command at
+#: one size read up to ~150 kB apart here (pages touched by the loader and the allocator).
+RSS_NOISE_BYTES = 1 << 20
+
+# Interpreter options that take a value as the next argument (python -W default, -X dev).
+_PYTHON_OPTIONS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
+
+
+def _check_program(command: Sequence[str]) -> None:
+    """FileNotFoundError now, before a start-up run is measured, for a missing program."""
+    if shutil.which(command[0]) is None:
+        raise FileNotFoundError(f"no program {command[0]!r} (not a file, nor on the PATH)")
+
+
+def startup_argv(command: Sequence[str], startup: Sequence[str] | None = None) -> list[str]:
+    """The do-nothing command whose cost is the program's start-up: `startup` if given, else
+    :func:`rbmperf.engine.memory.trivial_command` of `command`, for a Python interpreter with
+    the interpreter's own options kept (``python -I -S script.py`` → ``python -I -S -c pass``:
+    ``-S`` alone halves the start-up's instructions, so dropping it would read more start-up
+    than the command itself runs).
+
+    Examples
+    --------
+    >>> startup_argv(["python3", "-I", "-S", "-X", "dev", "f.py", "{n}"])
+    ['python3', '-I', '-S', '-X', 'dev', '-c', 'pass']
+    >>> startup_argv(["python3", "-c", "print(1)"])
+    ['python3', '-c', 'pass']
+    >>> startup_argv(["prog", "{n}"], ["prog", "--version"])
+    ['prog', '--version']
+    """
+    if startup:
+        return [str(part) for part in startup]
+    command = [str(part) for part in command]
+    trivial = trivial_command(command)
+    if trivial[1:] != ["-c", "pass"] or trivial[0] != command[0]:
+        return trivial
+    options: list[str] = []
+    rest = iter(command[1:])
+    for part in rest:
+        if part in ("-c", "-m", "-") or not part.startswith("-"):
+            break
+        options.append(part)
+        if part in _PYTHON_OPTIONS_WITH_VALUE:
+            options.append(next(rest, ""))
+    return [command[0], *options, "-c", "pass"]
+
+
+@dataclass(frozen=True)
+class CommandMemory:
+    """What :func:`command_memory` measured.
+
+    Attributes
+    ----------
+    command : tuple of str
+        The command as given, with its placeholder.
+    sizes : tuple of int
+        The sizes.
+    peaks : tuple of int
+        Peak RSS of one run at each size, bytes (the program's start-up included).
+    startup_command : tuple of str
+        The do-nothing command measured for the start-up.
+    startup_peak : int
+        Its peak RSS, bytes.
+    growth : MemoryGrowth
+        The growth of ``peaks − startup_peak`` (its ``peaks`` are those differences, at
+        least 0); ``constant`` when every difference is under :data:`RSS_NOISE_BYTES`, and
+        smaller differences read as that in the fit.
+    """
+
+    command: tuple[str, ...]
+    sizes: tuple[int, ...]
+    peaks: tuple[int, ...]
+    startup_command: tuple[str, ...]
+    startup_peak: int
+    growth: MemoryGrowth
+
+
+def command_memory(
+    command: Sequence[str],
+    sizes: Sequence[int],
+    *,
+    startup: Sequence[str] | None = None,
+) -> CommandMemory:
+    """Peak RSS of one run of `command` at each size, and its growth above the start-up.
+
+    Raises
+    ------
+    InputError
+        On an empty command or bad sizes (before anything runs).
+    FileNotFoundError
+        If the program does not exist.
+    ChildFailedError
+        If a run exits with a non-zero status.
+    """
+    from ..engine.memory import command_peak_rss
+
+    command = [str(part) for part in command]
+    if not command:
+        raise InputError("give a command to measure, e.g. -- python script.py {n}")
+    checked = check_sizes(sizes)
+    _check_program(command)
+    startup_command = startup_argv(command, startup)
+    startup_peak = command_peak_rss(startup_command)
+    peaks = tuple(command_peak_rss(command_argv(command, n)) for n in checked)
+    above = tuple(max(peak - startup_peak, 0) for peak in peaks)
+    if max(above) < RSS_NOISE_BYTES:
+        growth = MemoryGrowth(checked, above, None)
+    else:
+        read = np.maximum(np.asarray(above, dtype=np.float64), RSS_NOISE_BYTES)
+        growth = MemoryGrowth(checked, above, fit_growth(checked, read))
+    return CommandMemory(
+        tuple(command), checked, peaks, tuple(startup_command), startup_peak, growth
+    )
+
+
+@dataclass(frozen=True)
+class CommandInstructions:
+    """What :func:`command_instruction_growth` counted.
+
+    Attributes
+    ----------
+    result : GrowthResult
+        ``clock="instructions"``: at each size one value, the command's count minus the
+        start-up's (or the raw count where `subtracted` is False), and the fit over them.
+    command : tuple of str
+        The command as given, with its placeholder.
+    counts : tuple of int
+        The command's raw count at each size (every process it ran, summed).
+    startup_command : tuple of str
+        The do-nothing command counted for the start-up.
+    startup_count : int
+        Its count.
+    subtracted : bool
+        Whether the start-up count was subtracted before the fit (it is not when a count is
+        at or below it: a do-nothing command that is not the program's own start-up).
+    """
+
+    result: GrowthResult
+    command: tuple[str, ...]
+    counts: tuple[int, ...]
+    startup_command: tuple[str, ...]
+    startup_count: int
+    subtracted: bool
+
+
+def command_instruction_growth(
+    command: Sequence[str],
+    sizes: Sequence[int],
+    *,
+    startup: Sequence[str] | None = None,
+    timeout: float | None = None,
+) -> CommandInstructions:
+    """Instructions `command` executes at each size (valgrind's cachegrind, one run a size),
+    the start-up's count subtracted, and the growth fitted to them.
+
+    Python children run with ``PYTHONHASHSEED=0``; a count repeats to about 1e-3 (see the
+    module docstring), so that with millions of instructions of work a size two runs give
+    the same exponent to 2 decimals (a Python run with ``-I``, whose path leaves out the
+    working folder, most surely: see :mod:`rbmperf.engine.instructions`).
+
+    Raises
+    ------
+    InputError
+        On an empty command, bad sizes, or when valgrind cannot count here (its reason).
+    FileNotFoundError
+        If the program does not exist.
+    ChildFailedError
+        If a run exits with a non-zero status.
+    """
+    from ..engine.instructions import command_instructions, valgrind_status
+
+    command = [str(part) for part in command]
+    if not command:
+        raise InputError("give a command to count, e.g. -- python script.py {n}")
+    checked = check_sizes(sizes)
+    _check_program(command)
+    problem = valgrind_status()
+    if problem:
+        raise InputError(problem)
+    began = time.perf_counter()
+    startup_command = startup_argv(command, startup)
+    startup_count = command_instructions(startup_command, timeout=timeout)
+    counts = tuple(command_instructions(command_argv(command, n), timeout=timeout) for n in checked)
+    subtracted = min(counts) > startup_count
+    values = tuple(c - startup_count if subtracted else c for c in counts)
+    spent = time.perf_counter() - began
+    how = "start-up subtracted" if subtracted else "start-up not subtracted"
+    result = GrowthResult(
+        label=os.path.basename(command[0]),
+        clock="instructions",
+        sizes=checked,
+        times=tuple((float(v),) for v in values),
+        cpu_times=(),
+        wall_times=(),
+        calls_per_repeat=tuple(1 for _ in checked),
+        requested=checked,
+        rounds=1,
+        steps=(
+            Step(
+                0, "instructions", f"counted by valgrind's cachegrind, one run a size, {how}", spent
+            ),
+        ),
+        spent_seconds=spent,
+        budget=None,
+    )
+    return CommandInstructions(
+        result, tuple(command), counts, tuple(startup_command), startup_count, subtracted
+    )

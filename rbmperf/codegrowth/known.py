@@ -85,6 +85,10 @@ from typing import Any
 
 import numpy as np
 
+# Absolute, not relative: scripts/growth_eval.py loads this file by path (to measure an older
+# rbmperf on the same set), where a relative import has no package to resolve against.
+from rbmperf.errors import InputError
+
 #: The classes of time growth a case can have.
 KINDS = ("linear", "superlinear", "nlogn", "bend")
 #: How the peak memory of one call grows (None on a case: not known).
@@ -134,9 +138,9 @@ class KnownCase:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}")
+            raise InputError(f"kind must be one of {KINDS}; got {self.kind!r}")
         if self.memory is not None and self.memory not in MEMORY_CLASSES:
-            raise ValueError(f"memory must be one of {MEMORY_CLASSES} or None")
+            raise InputError(f"memory must be one of {MEMORY_CLASSES} or None")
 
     @property
     def expected_verdict(self) -> str | None:
@@ -171,9 +175,9 @@ def score(kind: str, verdict: str) -> str | None:
     ('wrong', 'right', None)
     """
     if kind not in _EXPECTED:
-        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+        raise InputError(f"kind must be one of {KINDS}; got {kind!r}")
     if verdict not in VERDICTS:
-        raise ValueError(f"verdict must be one of {VERDICTS}; got {verdict!r}")
+        raise InputError(f"verdict must be one of {VERDICTS}; got {verdict!r}")
     expected = _EXPECTED[kind]
     if expected is None:
         return None

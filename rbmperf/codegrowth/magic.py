@@ -9,6 +9,9 @@ Load it with ``%load_ext rbmperf``, then::
     %%growth -n 1000:8000:x2 data = make(n)
     work(data)                     # cell mode: the first line (after options) is the setup
 
+    %growth --memory -n 1000:32000:x2 np.zeros(n)           # peak traced bytes too
+    %growth --clock instructions -n 10000:80000:x2 -s "x = list(range(n))" sorted(x)
+
 The statement runs in the user's namespace with ``n`` bound to each size (the user's own
 ``n``, if any, is put back afterwards), through :func:`rbmperf.time_growth` (or, with ``-p``,
 :func:`rbmperf.profile_growth`). This module imports IPython; ``import rbmperf`` does not
@@ -18,10 +21,17 @@ import this module until ``%load_ext rbmperf`` asks for ``load_ipython_extension
 from __future__ import annotations
 
 import ast
+import builtins
+import importlib
 import itertools
 import linecache
 import math
+import os
+import shutil
+import sys
+import tempfile
 import types
+import uuid
 import warnings
 from typing import Any
 
@@ -46,8 +56,8 @@ class GrowthMagics(Magics):
 
         Usage, in line mode::
 
-          %growth [-n SIZES] [-r R] [-s SETUP] [--budget S] [--threads T] [--wall] [-p] [-o] [-q]
-                  statement
+          %growth [-n SIZES] [-r R] [-s SETUP] [--budget S] [--threads T] [--wall]
+                  [--clock cpu|wall|instructions] [--memory] [-p] [-o] [-q] statement
 
         and in cell mode (the rest of the first line is setup code, the body is timed)::
 
@@ -75,7 +85,18 @@ class GrowthMagics(Magics):
         --threads T: BLAS threads while timing (default 1, as everywhere in rbmperf; ``all``
         leaves them as they are).
 
-        --wall: wall time instead of this process's CPU time.
+        --wall: wall time instead of this process's CPU time (``--clock wall``).
+
+        --clock CLOCK: ``cpu`` (default), ``wall``, or ``instructions``: instructions per
+        call counted by valgrind in a child Python process, start-up, setup and a warm-up
+        call subtracted (see :func:`rbmperf.time_growth`; -r, --budget and --threads do not
+        apply). The child cannot see this session: the statement and setup are written to a
+        temporary module, with the session's imported modules and the functions and classes
+        it imported from real modules; any other name they use (a function defined here,
+        data) is refused before anything runs: define it in a module, or build it in -s.
+
+        --memory: also the peak traced bytes (tracemalloc) of one call at each size, in
+        calls apart from the timed ones, and their growth (a ``memory:`` line).
 
         -p: profile at each size with cProfile and print the per-function table, the
         function that makes the whole superlinear first.
@@ -85,8 +106,8 @@ class GrowthMagics(Magics):
         -q: quiet: print nothing, show no plot.
         """
         opts, rest = self.parse_options(
-            line, "n:r:s:pqo", "budget=", "threads=", "wall", posix=False, strict=False,
-            preserve_non_opts=True,
+            line, "n:r:s:pqo", "budget=", "threads=", "wall", "clock=", "memory", posix=False,
+            strict=False, preserve_non_opts=True,
         )  # fmt: skip
         given = opts.get("s", [])
         setups = [_unquote(text) for text in (given if isinstance(given, list) else [given])]
@@ -105,11 +126,22 @@ class GrowthMagics(Magics):
             threads = None if threads_text == "all" else int(threads_text)
         except ValueError as error:
             raise UsageError(f"%growth: {error}") from None
+        clock = _clock(opts)
+        memory = "memory" in opts
+        if profile and (clock == "instructions" or memory):
+            what = "--clock instructions" if clock == "instructions" else "--memory"
+            raise UsageError(f"%growth: -p profiles CPU or wall time; it cannot take {what}")
+        if clock == "instructions":
+            result = self._count(statement_source, setup_source, sizes, memory)
+            if "q" not in opts:
+                _print_result(result)
+                self._show_plot(result)
+            return result if "o" in opts else None
         runner = _StatementRunner(self.shell, statement_source, setup_source)
         options = {
             "setup": runner.setup,
             "repeats": repeats,
-            "clock": "wall" if "wall" in opts else "cpu",
+            "clock": clock,
             "budget": None if math.isinf(budget) else budget,
             "label": runner.label,
             "threads": threads,
@@ -118,7 +150,7 @@ class GrowthMagics(Magics):
             if profile:
                 result = profile_growth(runner.run, sizes, hide=[__file__], **options)
             else:
-                result = time_growth(runner.run, sizes, **options)
+                result = time_growth(runner.run, sizes, memory=memory, **options)
         except SetupError as error:
             cause = error.__cause__ or error
             self._show_user_error(cause, runner, f"the setup raised at n={error.n:,}")
@@ -137,6 +169,30 @@ class GrowthMagics(Magics):
                 _print_result(result)
                 self._show_plot(result)
         return result if "o" in opts else None
+
+    def _count(self, statement: str, setup: str, sizes: Any, memory: bool) -> Any:
+        """``--clock instructions``: the statement and setup as a temporary module that a
+        child process imports (:class:`_ChildModule`), counted by :func:`time_growth`."""
+        from ..engine.memory import ChildFailedError
+
+        with _ChildModule(self.shell, statement, setup) as module:
+            try:
+                return time_growth(
+                    module.statement, sizes, setup=module.setup, clock="instructions",
+                    memory=memory, label=module.label,
+                )  # fmt: skip
+            except ChildFailedError as error:
+                print(_child_traceback(str(error)), file=sys.stderr)
+                raise UsageError(
+                    "%growth stopped: the statement or setup raised in the child process "
+                    "(its traceback above)"
+                ) from None
+            except SetupError as error:  # with --memory, the setup also runs here
+                cause = error.__cause__ or error
+                self.shell.showtraceback((type(cause), cause, cause.__traceback__))
+                raise UsageError(f"%growth stopped: the setup raised at n={error.n:,}") from None
+            except ValueError as error:  # sizes, or valgrind missing: before anything ran
+                raise UsageError(f"%growth: {error}") from None
 
     def _show_user_error(self, error: BaseException, runner: _StatementRunner, what: str):
         """Show `error` with the user's frames only, then stop with a one-line UsageError."""
@@ -161,6 +217,16 @@ def _print_result(result: Any) -> None:
 
     for note in _notes(result):
         print(note)
+
+
+def _clock(opts: Any) -> str:
+    """The clock of ``--clock`` and ``--wall`` (one or the other, or both saying wall)."""
+    clock = str(opts.get("clock", "wall" if "wall" in opts else "cpu"))
+    if clock not in ("cpu", "wall", "instructions"):
+        raise UsageError(f"%growth: --clock must be cpu, wall or instructions; got {clock!r}")
+    if "wall" in opts and clock != "wall":
+        raise UsageError(f"%growth: --wall and --clock {clock} ask for two clocks")
+    return clock
 
 
 def _unquote(text: str) -> str:
@@ -235,6 +301,188 @@ class _StatementRunner:
                 return entry
             entry = entry.tb_next
         return tb
+
+
+_REBUILD_ADVICE = "define it in a module, or build it in -s SETUP"
+
+
+class _ChildModule:
+    """The statement and setup as a module that a fresh interpreter can import.
+
+    ``--clock instructions`` counts in child processes, which import the function they
+    count by module and name (:mod:`rbmperf.engine.instructions`); IPython's statements
+    live in no module. So they are written to a temporary module: ``setup(n)`` builds a
+    fresh namespace (the carried names and ``n``) and runs the setup in it,
+    ``statement(namespace)`` runs the statement in it. Of the session's names only what a
+    fresh interpreter can rebuild is carried: modules (by their import name) and functions
+    and classes that a real module defines (by module and qualified name, checked to lead
+    back to the same object). Any other name the code uses, a function defined in this
+    session, data, an undefined name, is refused with one :class:`UsageError` naming them
+    all, before anything runs.
+
+    The module's folder is put last on ``sys.path`` (so that other imports never search
+    it) while the ``with`` block runs, and removed with the module afterwards.
+    """
+
+    def __init__(self, shell: Any, statement: str, setup: str):
+        number = next(_counter)
+        self.label = " ".join(statement.strip().splitlines()[0].split())[:60]
+        statement_file = f"<%growth statement {number}>"
+        setup_file = f"<%growth setup {number}>"
+        statement_tree = _parse(shell, statement, statement_file)
+        setup_tree = _parse(shell, setup, setup_file) if setup.strip() else None
+        trees = [tree for tree in (setup_tree, statement_tree) if tree is not None]
+        if not any(_uses_n(tree) for tree in trees):
+            warnings.warn(
+                "%growth: the statement does not use n, so its cost cannot depend on the size",
+                UserWarning,
+                stacklevel=5,
+            )
+        carried, refused = _carry(shell.user_ns, _free_names(trees))
+        if refused:
+            raise UsageError(
+                "%growth --clock instructions counts in a fresh Python process, which cannot "
+                f"rebuild {', '.join(refused)}: {_REBUILD_ADVICE}"
+            )
+        self.source = _module_source(
+            carried,
+            ast.unparse(statement_tree),
+            ast.unparse(setup_tree) if setup_tree is not None else None,
+            statement_file,
+            setup_file,
+        )
+        self.name = f"_rbmperf_growth_{uuid.uuid4().hex[:12]}"
+        self.folder: str | None = None
+
+    def __enter__(self) -> types.ModuleType:
+        self.folder = tempfile.mkdtemp(prefix="rbmperf-growth-")
+        with open(os.path.join(self.folder, f"{self.name}.py"), "w", encoding="utf-8") as file:
+            file.write(self.source)
+        sys.path.append(self.folder)
+        importlib.invalidate_caches()
+        module = importlib.import_module(self.name)
+        module.label = self.label
+        return module
+
+    def __exit__(self, *exc: object) -> None:
+        sys.modules.pop(self.name, None)
+        if self.folder is not None:
+            if self.folder in sys.path:
+                sys.path.remove(self.folder)
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _child_traceback(message: str) -> str:
+    """The child's traceback from its user's code down (the statement or setup's frames),
+    out of a :class:`ChildFailedError`'s message; the whole message if there is none."""
+    head = "Traceback (most recent call last):"
+    if head not in message:
+        return message
+    lines = message[message.rindex(head) :].splitlines()
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith('File "<%growth '):
+            return "\n".join([head, *lines[index:]])
+    return "\n".join(lines)
+
+
+def _free_names(trees: list[ast.Module]) -> list[str]:
+    """Names the code reads but never binds itself (``n`` aside), sorted."""
+    loaded: set[str] = set()
+    bound: set[str] = {"n"}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                bound.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+                bound.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                bound.add(node.rest)
+    return sorted(loaded - bound)
+
+
+def _carry(namespace: dict[str, Any], names: list[str]) -> tuple[dict[str, str], list[str]]:
+    """For each name: the expression that rebuilds it in a fresh interpreter, or why not."""
+    from ..engine.instructions import callable_reference
+    from ..errors import InputTypeError
+
+    carried: dict[str, str] = {}
+    refused: list[str] = []
+    for name in names:
+        if name not in namespace:
+            if not hasattr(builtins, name):
+                refused.append(f"{name} (not defined)")
+            continue
+        value = namespace[name]
+        if name == "get_ipython":
+            refused.append(f"{name} (IPython magics and ! lines run only in IPython)")
+        elif isinstance(value, types.ModuleType):
+            module_name = getattr(value, "__name__", "")
+            if module_name != "__main__" and sys.modules.get(module_name) is value:
+                carried[name] = f"_importlib.import_module({module_name!r})"
+            else:
+                refused.append(f"{name} (a module that cannot be imported by name)")
+        elif not callable(value):
+            refused.append(f"{name} (data: {type(value).__name__})")
+        else:
+            try:
+                module, qualname = callable_reference(value, name)
+            except InputTypeError:
+                if getattr(value, "__module__", None) == "__main__":
+                    refused.append(f"{name} (defined in this session)")
+                else:
+                    refused.append(
+                        f"{name} (not importable by module and name: a lambda, a nested "
+                        "function, a bound method or a partial?)"
+                    )
+                continue
+            carried[name] = f"_resolve({module!r}, {qualname!r})"
+    return carried, refused
+
+
+def _module_source(
+    carried: dict[str, str],
+    statement: str,
+    setup: str | None,
+    statement_file: str,
+    setup_file: str,
+) -> str:
+    names = "".join(f"    {name!r}: {expression},\n" for name, expression in carried.items())
+    setup_code = "None" if setup is None else f"compile({setup!r}, {setup_file!r}, 'exec')"
+    return f'''"""Written by %growth --clock instructions: its statement and setup, for a child."""
+
+import builtins as _builtins
+import importlib as _importlib
+
+
+def _resolve(module, qualname):
+    found = _importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found
+
+
+_CARRIED = {{
+{names}}}
+_SETUP = {setup_code}
+_STATEMENT = compile({statement!r}, {statement_file!r}, "exec")
+
+
+def setup(n):
+    namespace = {{"__builtins__": _builtins, "__name__": "__growth__", **_CARRIED, "n": n}}
+    if _SETUP is not None:
+        exec(_SETUP, namespace)
+    return namespace
+
+
+def statement(namespace):
+    exec(_STATEMENT, namespace)
+'''
 
 
 def _parse(shell: Any, source: str, filename: str) -> ast.Module:

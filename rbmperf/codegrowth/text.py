@@ -343,3 +343,41 @@ def startup_text(measured: Any) -> str:
             f" and {startup / medians[-1]:.0%} at n = {result.sizes[-1]:,}; included in every time"
         )
     return line
+
+
+def command_memory_text(memory: Any) -> str:
+    """A :class:`~rbmperf.codegrowth.command.CommandMemory` as a table (peak RSS and the part
+    above the start-up at each size), the start-up's peak, then the fit of the part above."""
+    startup = " ".join(memory.startup_command)
+    lines = [
+        "peak RSS per run (one run a size); fitted: peak minus the start-up's",
+        f"{'n':>10s}  {'peak RSS':>10s}  {'above start-up':>14s}",
+    ]
+    for n, peak, above in zip(memory.sizes, memory.peaks, memory.growth.peaks, strict=True):
+        lines.append(f"{n:>10,d}  {_bytes_text(peak):>10s}  {_bytes_text(above):>14s}")
+    lines.append(f"start-up ({startup}): peak RSS {_bytes_text(memory.startup_peak)}, subtracted")
+    growth = memory.growth
+    if growth.constant:
+        lines.append(
+            "memory: constant, every peak within 1.05 MB of the start-up's (run-to-run noise)"
+        )
+    else:
+        lines.append(f"memory: {_fit_text(growth.fit)}")
+    return "\n".join(lines)
+
+
+def instructions_startup_text(measured: Any) -> str:
+    """The start-up's instruction count of a
+    :class:`~rbmperf.codegrowth.command.CommandInstructions` and what was done with it."""
+    startup = " ".join(measured.startup_command)
+    count = value_text("instructions", measured.startup_count)
+    raw = ", ".join(value_text("instructions", c) for c in measured.counts)
+    if measured.subtracted:
+        return (
+            f"start-up ({startup}): {count} instructions, subtracted from every count above "
+            f"(raw counts: {raw})"
+        )
+    return (
+        f"start-up ({startup}): {count} instructions, NOT subtracted: a count is at or below "
+        f"it (raw counts above); give the program's own do-nothing run with --startup"
+    )

@@ -202,6 +202,10 @@ class GrowthFit:
     bend : Bend or None
         Where the curve bends beyond noise, if it does; the verdict is then the one at the
         largest sizes (module docstring).
+    decidable : bool
+        Whether the interval may be judged at all: enough sizes were measured (4, or 3
+        above a bend) and no bend leaves the largest sizes unknown. When False the verdict
+        is ``inconclusive`` whatever the interval says, and so is any bound's judgement.
     """
 
     exponent: float
@@ -216,6 +220,7 @@ class GrowthFit:
     sizes_used: tuple[int, ...] = ()
     confidence: float = DEFAULT_CONFIDENCE
     bend: Bend | None = None
+    decidable: bool = True
 
     def predict(self, n: float) -> float:
         """Return the fitted time at size `n`: ``coefficient * n ** exponent``."""
@@ -301,6 +306,7 @@ def fit_growth(
             aic={},
             sizes_used=used,
             confidence=float(confidence),
+            decidable=False,
         )
 
     bend = _find_bend(size_array, time_array)
@@ -315,6 +321,7 @@ def fit_growth(
     coefficient = float(np.exp(np.median(log_t - exponent * log_n)))
     aic = _aic(log_n, log_t)
     best_model = min(aic, key=aic.__getitem__)
+    decidable = n_sizes >= MIN_SIZES
     if bend is None:
         verdict, reason = _decide(exponent, ci_low, ci_high, n_sizes, float(confidence))
     elif bend.sizes_above < MIN_SIZES_ABOVE_BEND:
@@ -329,6 +336,7 @@ def fit_growth(
         if same_side:
             reason = f"{bend.describe()}; {verdict} below and at it: {reason}"
         else:
+            decidable = False
             verdict = "inconclusive"
             reason = (
                 f"{bend.describe()}; too few sizes above it for a verdict at the largest sizes "
@@ -338,8 +346,8 @@ def fit_growth(
         verdict, reason = _decide(
             exponent, ci_low, ci_high, n_sizes, float(confidence), MIN_SIZES_ABOVE_BEND
         )
-        where = "at the largest sizes" if n_sizes >= MIN_SIZES_ABOVE_BEND else "above it"
-        reason = f"{bend.describe()}; {where}: {reason}"
+        decidable = True
+        reason = f"{bend.describe()}; at the largest sizes: {reason}"
     return GrowthFit(
         exponent=exponent,
         ci_low=ci_low,
@@ -353,6 +361,7 @@ def fit_growth(
         sizes_used=used,
         confidence=float(confidence),
         bend=bend,
+        decidable=decidable,
     )
 
 

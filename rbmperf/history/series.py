@@ -72,6 +72,9 @@ class CommitFit:
         Every size measured at this commit, ascending.
     values : tuple of float
         asv's median at each of `sizes` (seconds or bytes).
+    decidable : bool
+        Whether the fit's interval may be judged at all (``GrowthFit.decidable``: 4 sizes,
+        or 3 above a bend, and no bend leaving the largest sizes unknown).
     """
 
     commit: str
@@ -85,6 +88,7 @@ class CommitFit:
     source: str
     sizes: tuple[float, ...]
     values: tuple[float, ...]
+    decidable: bool = True
 
     @property
     def largest_size(self) -> float:
@@ -381,6 +385,7 @@ def _fit(
         source=source,
         sizes=tuple(size for size, _, _ in points),
         values=tuple(median for _, median, _ in points),
+        decidable=fit.decidable,
     )
 
 

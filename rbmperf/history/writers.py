@@ -42,6 +42,7 @@ def _fit_record(fit: CommitFit) -> dict:
         "verdict": fit.verdict,
         "reason": fit.reason,
         "n_sizes": fit.n_sizes,
+        "decidable": fit.decidable,
         "source": fit.source,
         "largest_size": fit.largest_size,
         "value_at_largest": fit.value_at_largest,

@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from ..errors import InputError, RbmperfError, ResultsWarning
 
 # Sub-command modules, in the order `rbmperf --help` lists them.
-_COMMANDS = ("bench", "report", "profile", "growth", "train", "viz", "backends")
+_COMMANDS = ("bench", "report", "profile", "growth", "history", "train", "viz", "backends")
 
 
 class UsageError(InputError):

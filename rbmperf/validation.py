@@ -324,3 +324,16 @@ def check_threads(threads: object) -> int | None:
     if threads is None:
         return None
     return check_int(threads, "threads", minimum=1)
+
+
+def check_measure_options(
+    repeats: object, clock: object, budget: object, threads: object, clocks: Sequence[str]
+) -> tuple[int, str, float | None, int | None]:
+    """The options every timed growth measurement takes, checked in one place:
+    ``(repeats, clock, budget, threads)``."""
+    return (
+        check_int(repeats, "repeats", minimum=1),
+        check_clock(clock, clocks),
+        check_budget(budget),
+        check_threads(threads),
+    )

@@ -69,12 +69,9 @@ from ..engine.clocks import TIMED_CLOCKS
 from ..engine.measure import SkippedSize, measure
 from ..stats.growth import LINEAR_BAND, GrowthFit, fit_growth
 from ..validation import (
-    check_budget,
     check_callable,
-    check_clock,
-    check_int,
+    check_measure_options,
     check_sizes,
-    check_threads,
 )
 from .timegrowth import no_fit
 
@@ -249,10 +246,9 @@ def profile_growth(
         As in :func:`~rbmperf.time_growth`.
     """
     requested = check_sizes(sizes)
-    repeats = check_int(repeats, "repeats", minimum=1)
-    clock = check_clock(clock, TIMED_CLOCKS)
-    budget = check_budget(budget)
-    threads = check_threads(threads)
+    repeats, clock, budget, threads = check_measure_options(
+        repeats, clock, budget, threads, TIMED_CLOCKS
+    )
     check_callable(func, "func")
     if setup is not None:
         check_callable(setup, "setup")

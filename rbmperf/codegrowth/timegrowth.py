@@ -46,12 +46,10 @@ from ..engine.memory import MemoryGrowth, memory_growth
 from ..errors import InputError, InputTypeError
 from ..stats.growth import LINEAR_BAND, GrowthFit
 from ..validation import (
-    check_budget,
     check_callable,
     check_clock,
-    check_int,
+    check_measure_options,
     check_sizes,
-    check_threads,
     parse_sizes,
 )
 
@@ -466,10 +464,9 @@ def _measure(
     memory: bool = False,
 ) -> tuple[dict[str, GrowthResult], int | None]:
     requested = check_sizes(sizes)
-    repeats = check_int(repeats, "repeats", minimum=1)
-    clock = check_clock(clock, TIMED_CLOCKS)
-    budget = check_budget(budget)
-    threads = check_threads(threads)
+    repeats, clock, budget, threads = check_measure_options(
+        repeats, clock, budget, threads, TIMED_CLOCKS
+    )
     thresholds = _check_thresholds(thresholds)
     if setup is not None:
         check_callable(setup, "setup")

@@ -84,8 +84,12 @@ DENSE_DATA_RATIOS = [("binary", "numba", 1.15)]
 # the curve (the smallest size is cheap and steadies the budget's predictions). A round
 # of every size costs about 1.3 s for numpy, numba and torch here, 0.3 s for binary.
 FAST_SIZES = (1000, 2000, 4000, 8000, 16000)
-# The naive epoch is O(N²): about 1.8 s at 2,000 rows, so a round costs about 2.3 s.
-NAIVE_SIZES = (250, 500, 1000, 2000)
+# The naive epoch is O(N²): about 1.2 s at 1,600 rows, so a round costs about 2.4 s. Its
+# fixed costs flatten the smallest sizes (k ≈ 1.7 from 200 to 400 rows, 2 above): the fit
+# may find a bend there and judge only the sizes above it, so seven sizes leave at least
+# four above a bend at the small end (an assertion needs four). Multiples of the batch of
+# 100, so that every epoch's N/100 steps are whole.
+NAIVE_SIZES = (200, 300, 400, 600, 800, 1200, 1600)
 # Seconds each check may spend (set-ups included: binary's steady-state warm-up). The budget
 # rule skips a size whose three rounds would not fit, so each is about 3× a round under
 # load, with room for the rounds that decide; a check stops as soon as it is decided

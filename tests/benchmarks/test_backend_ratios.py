@@ -86,9 +86,10 @@ DENSE_DATA_RATIOS = [("binary", "numba", 1.15)]
 FAST_SIZES = (1000, 2000, 4000, 8000, 16000)
 # The naive epoch is O(N²): about 1.2 s at 1,600 rows, so a round costs about 2.4 s. Its
 # fixed costs flatten the smallest sizes (k ≈ 1.7 from 200 to 400 rows, 2 above): the fit
-# may find a bend there and judge only the sizes above it, so seven sizes leave at least
-# four above a bend at the small end (an assertion needs four). Multiples of the batch of
-# 100, so that every epoch's N/100 steps are whole.
+# may find a bend there and judge only the sizes above it, so seven sizes leave four or more
+# above a bend at the small end (with 250–2,000 a bend once left three, too few for the
+# rule of the time: undecided). Multiples of the batch of 100, so that every epoch's N/100
+# steps are whole.
 NAIVE_SIZES = (200, 300, 400, 600, 800, 1200, 1600)
 # Seconds each check may spend (set-ups included: binary's steady-state warm-up). The budget
 # rule skips a size whose three rounds would not fit, so each is about 3× a round under

@@ -2,9 +2,11 @@
 
 The public API: :class:`RBM`, :func:`train_rbm`, :func:`available_backends`,
 :func:`get_backend`, :func:`backend_status`, :class:`DBN`, :func:`fit_growth`, and
-:func:`time_growth`, :func:`compare_growth`, :func:`profile_growth` for any code's growth.
-All but the first five load on first use, so ``import rbmperf`` stays light; the ``%growth``
-magic (``%load_ext rbmperf``) imports IPython only when loaded.
+:func:`time_growth`, :func:`compare_growth`, :func:`profile_growth` for any code's growth,
+and :func:`assert_growth`, :func:`check_growth` (with :class:`GrowthAssertionError` and
+:class:`GrowthUndecided`) to hold a growth in a test. All but the first five load on first
+use, so ``import rbmperf`` stays light; the ``%growth`` magic (``%load_ext rbmperf``)
+imports IPython only when loaded.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ _LAZY = {
     "ComparisonResult": "rbmperf.codegrowth.timegrowth",
     "profile_growth": "rbmperf.codegrowth.profile",
     "ProfileGrowthResult": "rbmperf.codegrowth.profile",
+    "assert_growth": "rbmperf.codegrowth.assertions",
+    "check_growth": "rbmperf.codegrowth.assertions",
+    "GrowthAssertionError": "rbmperf.codegrowth.assertions",
+    "GrowthUndecided": "rbmperf.codegrowth.assertions",
     # `%load_ext rbmperf` looks this up; only then is IPython imported.
     "load_ipython_extension": "rbmperf.codegrowth.magic",
 }
@@ -35,11 +41,15 @@ __all__ = [
     "DBN",
     "RBM",
     "ComparisonResult",
+    "GrowthAssertionError",
     "GrowthFit",
     "GrowthResult",
+    "GrowthUndecided",
     "ProfileGrowthResult",
+    "assert_growth",
     "available_backends",
     "backend_status",
+    "check_growth",
     "compare_growth",
     "fit_growth",
     "get_backend",

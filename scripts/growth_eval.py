@@ -1,9 +1,22 @@
 """How often a growth tool is right, wrong or undecided on functions of known growth.
 
-Runs a tool (``--tool time``: ``rbmperf.time_growth`` with its defaults) over the evaluation
-set of :mod:`rbmperf.codegrowth.known` many times, quiet or under a bursty load, and prints
-right / wrong / abstained counts per function and per class, with the seconds each call of
-the tool took (median and max) and the machine it ran on::
+Runs a tool over the evaluation set of :mod:`rbmperf.codegrowth.known` many times, quiet or
+under a bursty load, and prints right / wrong / abstained counts per function and per
+class, with the seconds each call of the tool took (median and max) and the machine it ran
+on. The tools (``--tool``):
+
+- ``time`` (default): ``rbmperf.time_growth(case.func, case.sizes, setup=case.setup)``
+  with its defaults; its verdict.
+- ``assert``: ``check_growth(case.func, case.sizes, setup=case.setup, time="linear")``
+  (:mod:`rbmperf.codegrowth.assertions`); its outcome, pass / fail / undecided.
+- ``memory``: ``check_growth(..., time=None, memory="linear")``: peak traced bytes of one
+  call a size, scored against each case's memory class.
+- ``instructions``: ``time_growth(..., clock="instructions")``: counted by valgrind in
+  child processes, which import the cases from ``rbmperf.codegrowth.known`` (this
+  checkout must be first on the path). Each size costs two children of 2–4 s: a run of the
+  whole set takes about 8 min; ``--cases`` picks a subset, and the seconds are printed.
+
+::
 
     PYTHONPATH=$PWD .venv/bin/python scripts/growth_eval.py --runs 20 --load none,bursty \\
         --json eval-new.json
@@ -11,12 +24,25 @@ the tool took (median and max) and the machine it ran on::
         --load none,bursty --json eval-old.json      # the same set, an older time_growth
     PYTHONPATH=$PWD .venv/bin/python scripts/growth_eval.py --runs 1 \\
         --cases sum_list,nested_loops --kwargs '{"budget": 2}'
+    PYTHONPATH=$PWD .venv/bin/python scripts/growth_eval.py --tool assert --runs 100 \\
+        --load none,bursty -q --json eval-assert.json
+    PYTHONPATH=$PWD .venv/bin/python scripts/growth_eval.py --tool instructions --runs 2 \\
+        --cases sum_list,python_loop,nested_loops,loop_n_sqrt_n
 
-Scoring (:func:`known.score`): a ``linear`` case is right when the verdict is ``linear``,
-wrong when ``superlinear`` or ``sublinear``, abstained when ``inconclusive``; a
-``superlinear`` case is right when ``superlinear``; a ``bend`` case (the cost per item
-changes inside the range) is scored as linear; ``nlogn`` is reported as counts of each
-verdict, not scored.
+Scoring of ``time`` and ``instructions`` (:func:`known.score`): a ``linear`` case is right
+when the verdict is ``linear``, wrong when ``superlinear`` or ``sublinear``, abstained when
+``inconclusive``; a ``superlinear`` case is right when ``superlinear``; a ``bend`` case (the
+cost per item changes inside the range) is scored as linear; ``nlogn`` is reported as counts
+of each verdict, not scored. Scoring of ``assert`` (:func:`score_assert`): a ``linear`` or
+``bend`` case is right when it passes, wrong when it fails (a false failure); a
+``superlinear`` case right when it fails (detected); ``undecided`` abstains; ``nlogn`` is
+not scored. Scoring of ``memory`` (:func:`score_memory`): ``constant`` and ``linear``
+memory must pass, ``quadratic`` must fail.
+
+For every tool but ``time`` the table ends with issue 19's figures, one row per load
+(:func:`targets_table`): on the cases that grow at most linearly, false failures (a fail,
+or a superlinear verdict) and abstentions; on those that grow faster, detections, misses
+and abstentions; and the seconds spent. ``--tool time`` prints what it printed before.
 
 The bursty load: two processes (``multiprocessing``), started before a load's runs and
 stopped after them (also on Ctrl-C or an error), each alternating busy spells (a pure-Python
@@ -143,17 +169,251 @@ def tool_time(case: Any, kwargs: dict[str, Any]) -> Outcome:
     )
 
 
+#: The bound the ``assert`` and ``memory`` tools check: a case whose cost (or peak memory)
+#: grows at most linearly must pass it, one that grows faster must fail it.
+BOUND = "linear"
+
+
+def _check_growth() -> Callable[..., Any]:
+    from rbmperf.codegrowth.assertions import check_growth
+
+    return check_growth
+
+
+def tool_assert(case: Any, kwargs: dict[str, Any]) -> Outcome:
+    """``check_growth(case.func, case.sizes, setup=case.setup, time=BOUND, **kwargs)``: the
+    verdict is the check's time outcome, ``"pass"``, ``"fail"`` or ``"undecided"``.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When Ctrl-C stopped the measurement (as :func:`tool_time`).
+    """
+    check_growth = _check_growth()
+    start = time.perf_counter()
+    check = check_growth(case.func, case.sizes, setup=case.setup, time=BOUND, **kwargs)
+    seconds = time.perf_counter() - start
+    if getattr(check.time, "interrupted_at", None) is not None:
+        raise KeyboardInterrupt
+    fit = check.time.growth
+    return Outcome(
+        str(check.time_outcome),
+        float(fit.exponent),
+        float(fit.ci_low),
+        float(fit.ci_high),
+        seconds,
+        check.time_reason,
+    )
+
+
+def tool_memory(case: Any, kwargs: dict[str, Any]) -> Outcome:
+    """``check_growth(case.func, case.sizes, setup=case.setup, time=None, memory=BOUND,
+    **kwargs)``: peak traced bytes of one call a size. The verdict is the memory outcome;
+    a memory that reads constant (every peak under 4 KiB) passes with no exponent (NaN)."""
+    check_growth = _check_growth()
+    start = time.perf_counter()
+    check = check_growth(case.func, case.sizes, setup=case.setup, time=None, memory=BOUND, **kwargs)
+    seconds = time.perf_counter() - start
+    fit = check.memory.fit
+    exponent, lo, hi = (math.nan,) * 3 if fit is None else (fit.exponent, fit.ci_low, fit.ci_high)
+    return Outcome(
+        str(check.memory_outcome),
+        float(exponent),
+        float(lo),
+        float(hi),
+        seconds,
+        check.memory_reason,
+    )
+
+
+def importable_case(case: Any) -> Any:
+    """The same case from ``rbmperf.codegrowth.known``, whose functions a child process can
+    import by name (the script's own copy of the set is registered under another name).
+
+    Raises
+    ------
+    ValueError
+        When the ``rbmperf`` on the path is not the checkout beside this script (its known
+        set could differ).
+    """
+    import rbmperf.codegrowth.known as packaged
+
+    if Path(packaged.__file__).resolve() != KNOWN_PATH:
+        raise ValueError(
+            "the instructions tool counts in child processes, which import the cases from "
+            f"rbmperf.codegrowth.known; that is {packaged.__file__}, not {KNOWN_PATH}: put "
+            "this checkout first on PYTHONPATH"
+        )
+    return packaged.BY_NAME[case.name]
+
+
+def tool_instructions(case: Any, kwargs: dict[str, Any]) -> Outcome:
+    """``time_growth(func, case.sizes, setup=setup, clock="instructions", **kwargs)`` with the
+    case's functions from :func:`importable_case`: one count a size, two valgrind children of
+    2–4 s each. Scored like ``time``."""
+    time_growth = _time_growth()
+    counted = importable_case(case)
+    start = time.perf_counter()
+    result = time_growth(
+        counted.func, counted.sizes, setup=counted.setup, clock="instructions", **kwargs
+    )
+    seconds = time.perf_counter() - start
+    fit = result.growth
+    return Outcome(
+        str(fit.verdict),
+        float(fit.exponent),
+        float(fit.ci_low),
+        float(fit.ci_high),
+        seconds,
+        str(getattr(fit, "reason", "")),
+    )
+
+
+def instructions_problem() -> str | None:
+    """None when the instructions tool can run here; else one line saying why not."""
+    from rbmperf.engine.instructions import valgrind_status
+
+    problem = valgrind_status()
+    if problem is None:
+        try:
+            importable_case(known.CASES[0])
+        except ValueError as error:
+            problem = str(error)
+    return problem
+
+
 #: Tool name -> function of (case, kwargs) returning an :class:`Outcome`.
-TOOLS: dict[str, Callable[[Any, dict[str, Any]], Outcome]] = {"time": tool_time}
+TOOLS: dict[str, Callable[[Any, dict[str, Any]], Outcome]] = {
+    "time": tool_time,
+    "assert": tool_assert,
+    "memory": tool_memory,
+    "instructions": tool_instructions,
+}
 #: Tool name -> the callable whose signature `--kwargs` must fit (checked before any run).
-TOOL_TARGETS: dict[str, Callable[[], Callable[..., Any]]] = {"time": _time_growth}
+TOOL_TARGETS: dict[str, Callable[[], Callable[..., Any]]] = {
+    "time": _time_growth,
+    "assert": _check_growth,
+    "memory": _check_growth,
+    "instructions": _time_growth,
+}
+#: Tool name -> the keyword arguments the tool itself passes (`--kwargs` may not repeat them).
+TOOL_FIXED: dict[str, dict[str, Any]] = {
+    "time": {},
+    "assert": {"time": BOUND},
+    "memory": {"time": None, "memory": BOUND},
+    "instructions": {"clock": "instructions"},
+}
+#: Tool name -> a check that it can run here (None: it can), made before any run.
+TOOL_PREFLIGHT: dict[str, Callable[[], str | None]] = {"instructions": instructions_problem}
+#: Roughly what one call of a tool costs per size of a case, to warn before a long run.
+SECONDS_PER_SIZE = {"instructions": 6.0}
 
 
 def check_kwargs(tool: str, kwargs: dict[str, Any]) -> None:
-    """Raise TypeError when `kwargs` do not fit the tool's signature."""
+    """Raise TypeError when `kwargs` do not fit the tool's signature (or repeat what the
+    tool passes itself, such as the ``assert`` tool's ``time``)."""
     case = known.CASES[0]
     target = TOOL_TARGETS[tool]()
-    inspect.signature(target).bind(case.func, case.sizes, setup=case.setup, **kwargs)
+    inspect.signature(target).bind(
+        case.func, case.sizes, setup=case.setup, **TOOL_FIXED[tool], **kwargs
+    )
+
+
+# --- scoring -----------------------------------------------------------------------------
+
+#: The outcomes of a check (``assert`` and ``memory`` tools).
+CHECK_OUTCOMES = ("pass", "fail", "undecided")
+#: Peak-memory class -> its exponent.
+MEMORY_EXPONENTS = {"constant": 0.0, "linear": 1.0, "quadratic": 2.0}
+# What a check must say on each class: at most linear passes, faster fails; nlogn (time)
+# is reported, not scored.
+_CHECK_EXPECTED = {
+    "time": {"linear": "pass", "bend": "pass", "superlinear": "fail", "nlogn": None},
+    "memory": {"constant": "pass", "linear": "pass", "quadratic": "fail"},
+}
+#: Verdicts that reject "grows at most linearly": a failure (on a case that grows at most
+#: linearly, a false failure; on one that grows faster, a detection).
+REJECTING = frozenset({"fail", "superlinear"})
+#: Verdicts that abstain.
+UNDECIDED = frozenset({"undecided", "inconclusive"})
+
+
+def _score_check(expected: dict[str, str | None], cls: str | None, outcome: str) -> str | None:
+    if outcome not in CHECK_OUTCOMES:
+        raise ValueError(f"outcome must be one of {CHECK_OUTCOMES}; got {outcome!r}")
+    if cls is None:
+        return None
+    if cls not in expected:
+        raise ValueError(f"class must be one of {tuple(expected)}; got {cls!r}")
+    if expected[cls] is None:
+        return None
+    if outcome == "undecided":
+        return "abstained"
+    return "right" if outcome == expected[cls] else "wrong"
+
+
+def score_assert(kind: str, outcome: str) -> str | None:
+    """Score the ``assert`` tool's outcome on a case of time class `kind`: a ``linear`` or
+    ``bend`` case is right when it passes ``time="linear"`` (a fail is a false failure), a
+    ``superlinear`` one when it fails it (detected); ``undecided`` abstains; ``nlogn`` is
+    not scored (None).
+
+    Examples
+    --------
+    >>> score_assert("linear", "fail"), score_assert("superlinear", "fail")
+    ('wrong', 'right')
+    """
+    return _score_check(_CHECK_EXPECTED["time"], kind, outcome)
+
+
+def score_memory(memory: str | None, outcome: str) -> str | None:
+    """Score the ``memory`` tool's outcome on a case of memory class `memory`: ``constant``
+    and ``linear`` must pass ``memory="linear"``, ``quadratic`` must fail it; ``undecided``
+    abstains; a case of unknown memory class (None) is not scored.
+
+    Examples
+    --------
+    >>> score_memory("constant", "pass"), score_memory("quadratic", "pass")
+    ('right', 'wrong')
+    """
+    return _score_check(_CHECK_EXPECTED["memory"], memory, outcome)
+
+
+#: Tool name -> function of (class, verdict) returning right / wrong / abstained or None.
+TOOL_SCORES: dict[str, Callable[[Any, str], str | None]] = {
+    "time": known.score,
+    "assert": score_assert,
+    "memory": score_memory,
+    "instructions": known.score,
+}
+
+
+def case_class(tool: str, case: Any) -> str | None:
+    """The class a tool's verdict on `case` is scored against: its memory class for the
+    ``memory`` tool, its time class (`kind`) otherwise."""
+    return case.memory if tool == "memory" else case.kind
+
+
+def classes(tool: str) -> tuple[str, ...]:
+    """Every class of a tool, in the order the table prints them."""
+    return known.MEMORY_CLASSES if tool == "memory" else known.KINDS
+
+
+def should_pass(tool: str) -> tuple[str, ...]:
+    """Classes that grow at most linearly: a rejecting verdict on them is a false failure."""
+    return ("constant", "linear") if tool == "memory" else ("linear", "bend")
+
+
+def should_fail(tool: str) -> tuple[str, ...]:
+    """Classes that grow faster than linearly: a rejecting verdict on them is a detection."""
+    return ("quadratic",) if tool == "memory" else ("superlinear",)
+
+
+def class_exponent(tool: str, case: Any) -> float | None:
+    """The exponent a tool should find on `case` (None: memory class unknown)."""
+    if tool == "memory":
+        return None if case.memory is None else MEMORY_EXPONENTS[case.memory]
+    return case.true_exponent
 
 
 # --- the bursty load --------------------------------------------------------------------
@@ -401,6 +661,7 @@ def evaluate(
     records = [] if records is None else records
     kwargs = kwargs or {}
     run_tool = TOOLS[tool]
+    score = TOOL_SCORES[tool]
     with load_context(load, seed):
         for run in range(runs):
             for case in cases:
@@ -411,8 +672,9 @@ def evaluate(
                     "run": run,
                     "load": load,
                     "tool": tool,
+                    "class": case_class(tool, case),
                     "verdict": outcome.verdict,
-                    "score": known.score(case.kind, outcome.verdict),
+                    "score": score(case_class(tool, case), outcome.verdict),
                     "exponent": _finite(outcome.exponent),
                     "interval": [_finite(outcome.lo), _finite(outcome.hi)],
                     "seconds": outcome.seconds,
@@ -443,22 +705,44 @@ def tally(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _num(value: float | None, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
+    if value is None:  # "—", as wide as the number would be
+        width = spec.split(".")[0]
+        return "—".rjust(int(width) if width.isdigit() else 0)
+    return format(value, spec)
 
 
 def _counts(t: dict[str, Any], scored: bool) -> str:
     if scored:
         return f"{t['right']:>5} {t['wrong']:>5} {t['abstained']:>5}"
     v = t["verdicts"]
-    short = {"linear": "lin", "superlinear": "sup", "sublinear": "sub", "inconclusive": "inc"}
+    short = {
+        "linear": "lin", "superlinear": "sup", "sublinear": "sub", "inconclusive": "inc",
+        "pass": "pass", "fail": "fail", "undecided": "und",
+    }  # fmt: skip
     return "  ".join(f"{short[k]} {v[k]}" for k in short if v[k]) or "—"
 
 
+def _tool_of(records: Sequence[dict[str, Any]]) -> str:
+    return records[0].get("tool", "time") if records else "time"
+
+
+def _record_class(record: dict[str, Any]) -> str | None:
+    # Records of before the tools were several hold only the time class.
+    return record["class"] if "class" in record else record["kind"]
+
+
+def _scored(tool: str, cls: str | None) -> bool:
+    return cls is not None and cls != "nlogn"
+
+
 def table(records: Sequence[dict[str, Any]], cases: Sequence[Any]) -> str:
-    """Per load: one row per case, then per class and in total."""
+    """Per load: one row per case, then per class and in total; for every tool but
+    ``time``, then the issue-19 targets (:func:`targets_table`)."""
     lines = []
+    tool = _tool_of(records)
+    column = "memory" if tool == "memory" else "kind"
     header = (
-        f"{'case':<20} {'kind':<11} {'k true':>6} {'right':>5} {'wrong':>5} {'abst':>5}"
+        f"{'case':<20} {column:<11} {'k true':>6} {'right':>5} {'wrong':>5} {'abst':>5}"
         f" {'k med':>6} {'s med':>6} {'s max':>6}"
     )
     for load in dict.fromkeys(r["load"] for r in records):
@@ -470,20 +754,21 @@ def table(records: Sequence[dict[str, Any]], cases: Sequence[Any]) -> str:
             if not rows:
                 continue
             t = tally(rows)
+            cls = case_class(tool, case)
             lines.append(
-                f"{case.name:<20} {case.kind:<11} {case.true_exponent:>6.2f} "
-                f"{_counts(t, case.kind != 'nlogn'):<17} {_num(t['exponent'], '6.2f')} "
+                f"{case.name:<20} {cls or '—':<11} {_num(class_exponent(tool, case), '6.2f')} "
+                f"{_counts(t, _scored(tool, cls)):<17} {_num(t['exponent'], '6.2f')} "
                 f"{_num(t['seconds_median'], '6.2f')} {_num(t['seconds_max'], '6.2f')}"
             )
         lines.append("by class")
-        for kind in known.KINDS:
-            rows = [r for r in mine if r["kind"] == kind]
+        for cls in classes(tool):
+            rows = [r for r in mine if _record_class(r) == cls]
             if rows:
                 t = tally(rows)
                 n_cases = len({r["case"] for r in rows})
-                label = f"{kind} ({n_cases} case{'s' * (n_cases != 1)})"
+                label = f"{cls} ({n_cases} case{'s' * (n_cases != 1)})"
                 lines.append(
-                    f"{label:<39} {_counts(t, kind != 'nlogn'):<17} {'':>6} "
+                    f"{label:<39} {_counts(t, _scored(tool, cls)):<17} {'':>6} "
                     f"{_num(t['seconds_median'], '6.2f')} {_num(t['seconds_max'], '6.2f')}"
                 )
         scored = [r for r in mine if r["score"] is not None]
@@ -496,6 +781,79 @@ def table(records: Sequence[dict[str, Any]], cases: Sequence[Any]) -> str:
                 f"   ({t['n']} verdicts: {share})"
             )
         lines.append("")
+    if tool != "time" and records:
+        lines += [targets_table(records), ""]
+    return "\n".join(lines)
+
+
+#: What issue 19 asks of each tool, in words.
+TARGETS = {
+    "assert": f'time="{BOUND}": false failures on linear functions ≤ 1%; superlinear '
+    "(k ≥ 1.4) detected ≥ 99%",
+    "memory": f'time=None, memory="{BOUND}": false failures on constant or linear memory 0; '
+    "quadratic memory detected ≥ 99%",
+    "instructions": 'clock="instructions": false failures (superlinear verdicts) on linear '
+    "functions 0; superlinear (k ≥ 1.4) detected ≥ 99%",
+}
+
+
+def target_counts(records: Sequence[dict[str, Any]], tool: str) -> dict[str, Any]:
+    """The issue-19 figures of a group of records (one load, usually).
+
+    Returns
+    -------
+    dict
+        ``passing``: verdicts on cases that grow at most linearly (:func:`should_pass`),
+        with ``false_failures`` (a rejecting verdict: fail or superlinear), ``abstained``
+        and ``other_wrong`` (a sublinear verdict on a linear case); ``failing``: verdicts
+        on cases that grow faster (:func:`should_fail`), with ``detected`` (a rejecting
+        verdict), ``missed`` and ``abstained``; ``seconds``: the calls' wall seconds, summed.
+    """
+    ok = [r for r in records if _record_class(r) in should_pass(tool) and r["score"] is not None]
+    bad = [r for r in records if _record_class(r) in should_fail(tool) and r["score"] is not None]
+    false_failures = sum(r["verdict"] in REJECTING for r in ok)
+    ok_abstained = sum(r["verdict"] in UNDECIDED for r in ok)
+    detected = sum(r["verdict"] in REJECTING for r in bad)
+    bad_abstained = sum(r["verdict"] in UNDECIDED for r in bad)
+    return {
+        "passing": len(ok),
+        "false_failures": false_failures,
+        "abstained": ok_abstained,
+        "other_wrong": len(ok)
+        - false_failures
+        - ok_abstained
+        - sum(r["score"] == "right" for r in ok),
+        "failing": len(bad),
+        "detected": detected,
+        "missed": len(bad) - detected - bad_abstained,
+        "failing_abstained": bad_abstained,
+        "seconds": sum(r["seconds"] for r in records),
+    }
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count} ({count / total:.1%})" if total else f"{count}"
+
+
+def targets_table(records: Sequence[dict[str, Any]]) -> str:
+    """One row per load: false failures and abstentions on the cases that grow at most
+    linearly, detections, misses and abstentions on those that grow faster, seconds."""
+    tool = _tool_of(records)
+    ok, bad = "/".join(should_pass(tool)), "/".join(should_fail(tool))
+    lines = [
+        f"issue-19 targets, tool {tool}: {TARGETS[tool]}",
+        f"{'load':<8} {ok + ' n':>15} {'false fail':>12} {'abstained':>12} {'other wrong':>11}"
+        f" {bad + ' n':>13} {'detected':>14} {'missed':>6} {'abstained':>12} {'seconds':>9}",
+    ]
+    for load in dict.fromkeys(r["load"] for r in records):
+        c = target_counts([r for r in records if r["load"] == load], tool)
+        name = "quiet" if load == "none" else load
+        lines.append(
+            f"{name:<8} {c['passing']:>15} {_share(c['false_failures'], c['passing']):>12} "
+            f"{_share(c['abstained'], c['passing']):>12} {c['other_wrong']:>11} "
+            f"{c['failing']:>13} {_share(c['detected'], c['failing']):>14} {c['missed']:>6} "
+            f"{_share(c['failing_abstained'], c['failing']):>12} {c['seconds']:>9.1f}"
+        )
     return "\n".join(lines)
 
 
@@ -576,7 +934,12 @@ def parser() -> argparse.ArgumentParser:
         "--cases", type=_cases, default=None, metavar="NAME,NAME",
         help=f"default all: {', '.join(known.BY_NAME)}",
     )  # fmt: skip
-    p.add_argument("--tool", choices=sorted(TOOLS), default="time", help="default time")
+    p.add_argument(
+        "--tool", choices=list(TOOLS), default="time",
+        help="time: time_growth's verdict (default); assert: check_growth(time=\"linear\"); "
+        "memory: check_growth(time=None, memory=\"linear\"); instructions: "
+        "time_growth(clock=\"instructions\"), two valgrind children of 2–4 s a size",
+    )  # fmt: skip
     p.add_argument(
         "--kwargs", type=_kwargs, default={}, metavar="JSON",
         help="keyword arguments for the tool, a JSON object, e.g. '{\"budget\": 2}'",
@@ -612,7 +975,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_kwargs(args.tool, args.kwargs)
     except TypeError as error:
         p.error(f"--kwargs do not fit the {args.tool} tool: {error}")
+    preflight = TOOL_PREFLIGHT.get(args.tool)
+    problem = None if preflight is None else preflight()
+    if problem:
+        p.error(f"the {args.tool} tool cannot run here: {problem}")
     cases = known.select(args.cases)
+    if args.tool in SECONDS_PER_SIZE:
+        calls = len(cases) * args.runs * len(args.load)
+        guess = SECONDS_PER_SIZE[args.tool] * calls * statistics.mean(len(c.sizes) for c in cases)
+        print(
+            f"{args.tool}: {calls} calls of about {guess / calls:.0f} s each, about "
+            f"{guess / 60:.0f} min in all (--cases picks a subset)",
+            file=sys.stderr,
+            flush=True,
+        )
     meta: dict[str, Any] = {
         "tool": args.tool,
         "kwargs": args.kwargs,
@@ -650,6 +1026,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous_term)
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if args.tool != "time":
+        meta["targets"] = {
+            load: target_counts([r for r in records if r["load"] == load], args.tool)
+            for load in dict.fromkeys(r["load"] for r in records)
+        }
     print(header_text(meta))
     print()
     print(table(records, cases))

@@ -235,7 +235,10 @@ def test_main_writes_every_record_as_json(growth_eval, monkeypatch, tmp_path, ca
         (["--kwargs", "[1]"], "JSON object"),
         (["--kwargs", "{bad"], "not JSON"),
         (["--kwargs", '{"nope": 1}'], "do not fit the time tool"),
-        (["--tool", "memory"], "invalid choice"),
+        (["--tool", "nope"], "invalid choice"),
+        (["--tool", "assert", "--kwargs", '{"time": 1.3}'], "do not fit the assert tool"),
+        (["--tool", "memory", "--kwargs", '{"memory": "constant"}'], "do not fit the memory"),
+        (["--tool", "instructions", "--kwargs", '{"clock": "cpu"}'], "do not fit the instr"),
     ],
 )
 def test_bad_options_give_one_clear_error(growth_eval, argv, message, capsys):
@@ -249,3 +252,194 @@ def test_the_time_tool_returns_a_verdict(growth_eval):
     outcome = growth_eval.tool_time(known.BY_NAME["set_from_items"], {})
     assert outcome.verdict in known.VERDICTS
     assert outcome.seconds > 0 and isinstance(outcome.reason, str)
+
+
+# --- the assert, memory and instructions tools (hand-made outcomes, no timing) ----------
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "expected"),
+    [
+        ("linear", "pass", "right"),
+        ("linear", "fail", "wrong"),  # a false failure
+        ("linear", "undecided", "abstained"),
+        ("bend", "pass", "right"),
+        ("bend", "fail", "wrong"),
+        ("superlinear", "fail", "right"),  # detected
+        ("superlinear", "pass", "wrong"),  # missed
+        ("superlinear", "undecided", "abstained"),
+        ("nlogn", "pass", None),
+        ("nlogn", "fail", None),
+    ],
+)
+def test_score_assert(growth_eval, kind, outcome, expected):
+    assert growth_eval.score_assert(kind, outcome) == expected
+
+
+@pytest.mark.parametrize(
+    ("memory", "outcome", "expected"),
+    [
+        ("constant", "pass", "right"),
+        ("constant", "fail", "wrong"),
+        ("linear", "pass", "right"),
+        ("linear", "fail", "wrong"),
+        ("linear", "undecided", "abstained"),
+        ("quadratic", "fail", "right"),
+        ("quadratic", "pass", "wrong"),
+        ("quadratic", "undecided", "abstained"),
+        (None, "pass", None),
+    ],
+)
+def test_score_memory(growth_eval, memory, outcome, expected):
+    assert growth_eval.score_memory(memory, outcome) == expected
+
+
+def test_check_scores_refuse_unknown_classes_and_outcomes(growth_eval):
+    with pytest.raises(ValueError, match="outcome"):
+        growth_eval.score_assert("linear", "linear")  # a verdict, not a check's outcome
+    with pytest.raises(ValueError, match="class"):
+        growth_eval.score_assert("quadratic", "pass")
+    with pytest.raises(ValueError, match="class"):
+        growth_eval.score_memory("superlinear", "fail")
+
+
+def test_each_tool_scores_with_its_own_rule_and_class(growth_eval):
+    assert growth_eval.TOOL_SCORES["time"] is growth_eval.known.score
+    assert growth_eval.TOOL_SCORES["instructions"] is growth_eval.known.score
+    pairwise = growth_eval.known.BY_NAME["pairwise_outer"]
+    nested = growth_eval.known.BY_NAME["nested_loops"]
+    assert growth_eval.case_class("assert", pairwise) == "superlinear"
+    assert growth_eval.case_class("memory", pairwise) == "quadratic"
+    assert growth_eval.case_class("memory", nested) == "constant"
+    assert growth_eval.class_exponent("memory", pairwise) == 2.0
+    assert growth_eval.class_exponent("instructions", nested) == 2.0
+
+
+def _outcome_tool(growth_eval, outcomes):
+    """A tool that answers `outcomes[case name]` in turn, without measuring anything."""
+
+    def tool(case, kwargs):
+        verdict = outcomes[case.name].pop(0)
+        k = {"pass": 1.0, "linear": 1.0, "fail": 2.0, "superlinear": 2.0}.get(verdict, math.nan)
+        return growth_eval.Outcome(verdict, k, k - 0.1, k + 0.1, 2.0, f"said {verdict}")
+
+    return tool
+
+
+def _records(growth_eval, monkeypatch, tool, outcomes, loads=("none", "bursty")):
+    monkeypatch.setitem(growth_eval.TOOLS, tool, _outcome_tool(growth_eval, outcomes))
+    monkeypatch.setattr(growth_eval, "load_context", lambda load, seed=0: _no_load())
+    cases = growth_eval.known.select(list(outcomes))
+    runs = len(next(iter(outcomes.values()))) // len(loads)
+    records = []
+    for load in loads:
+        growth_eval.evaluate(cases, runs, load, tool, records=records)
+    return records, cases
+
+
+class _no_load:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return None
+
+
+def test_assert_tool_table_reads_false_failures_detections_and_abstentions(
+    growth_eval, monkeypatch
+):
+    outcomes = {  # two runs quiet, then two under the load
+        "sum_list": ["pass", "pass", "fail", "undecided"],
+        "cumsum": ["pass", "undecided", "pass", "pass"],
+        "sorted_shuffled": ["fail", "pass", "fail", "fail"],
+        "nested_loops": ["fail", "fail", "fail", "pass"],
+        "loop_n_sqrt_n": ["fail", "fail", "undecided", "fail"],
+    }
+    records, cases = _records(growth_eval, monkeypatch, "assert", outcomes)
+    assert [r["score"] for r in records if r["case"] == "sum_list"] == [
+        "right", "right", "wrong", "abstained",
+    ]  # fmt: skip
+    assert {r["class"] for r in records if r["case"] == "cumsum"} == {"bend"}
+    quiet = growth_eval.target_counts([r for r in records if r["load"] == "none"], "assert")
+    assert quiet == {
+        "passing": 4, "false_failures": 0, "abstained": 1, "other_wrong": 0,
+        "failing": 4, "detected": 4, "missed": 0, "failing_abstained": 0, "seconds": 20.0,
+    }  # fmt: skip
+    bursty = growth_eval.target_counts([r for r in records if r["load"] == "bursty"], "assert")
+    assert (bursty["false_failures"], bursty["abstained"]) == (1, 1)
+    assert (bursty["detected"], bursty["missed"], bursty["failing_abstained"]) == (2, 1, 1)
+    text = growth_eval.table(records, cases)
+    lines = text.splitlines()
+    assert lines.count("load none (2 runs)") == 1 and "load bursty (2 runs)" in lines
+    sorted_row = next(line for line in lines if line.startswith("sorted_shuffled"))
+    assert "fail 1" in sorted_row and "pass 1" in sorted_row  # nlogn: counted, not scored
+    targets = lines[lines.index(next(x for x in lines if x.startswith("issue-19 targets"))) :]
+    assert 'tool assert: time="linear"' in targets[0] and "≤ 1%" in targets[0]
+    assert "false fail" in targets[1] and "detected" in targets[1]
+    quiet_row, bursty_row = targets[2].split(), targets[3].split()
+    assert quiet_row[:4] == ["quiet", "4", "0", "(0.0%)"]
+    assert bursty_row[:6] == ["bursty", "4", "1", "(25.0%)", "1", "(25.0%)"]
+    assert bursty_row[7:12] == ["4", "2", "(50.0%)", "1", "1"]
+    assert quiet_row[-1] == "20.0"  # seconds
+
+
+def test_memory_tool_table_scores_against_memory_classes(growth_eval, monkeypatch):
+    outcomes = {
+        "sum_list": ["pass"],  # constant memory
+        "insert_front": ["fail"],  # linear memory: a false failure
+        "pairwise_outer": ["fail"],  # quadratic memory: detected
+        "nested_loops": ["undecided"],  # constant memory: abstained
+    }
+    records, cases = _records(growth_eval, monkeypatch, "memory", outcomes, loads=("none",))
+    assert [r["class"] for r in records] == ["constant", "linear", "quadratic", "constant"]
+    assert records[2]["kind"] == "superlinear"  # the time class is kept
+    counts = growth_eval.target_counts(records, "memory")
+    assert (counts["passing"], counts["false_failures"], counts["abstained"]) == (3, 1, 1)
+    assert (counts["failing"], counts["detected"]) == (1, 1)
+    lines = growth_eval.table(records, cases).splitlines()
+    assert lines[1].split()[:2] == ["case", "memory"]
+    assert next(x for x in lines if x.startswith("pairwise_outer")).split()[1:3] == [
+        "quadratic", "2.00",
+    ]  # fmt: skip
+    assert any(x.startswith("quadratic (1 case)") for x in lines)
+    assert any("constant/linear n" in x and "quadratic n" in x for x in lines)
+
+
+def test_instructions_tool_counts_sublinear_as_other_wrong(growth_eval, monkeypatch):
+    outcomes = {"sum_list": ["sublinear"], "python_loop": ["superlinear"]}
+    records, _ = _records(growth_eval, monkeypatch, "instructions", outcomes, loads=("none",))
+    counts = growth_eval.target_counts(records, "instructions")
+    assert (counts["false_failures"], counts["other_wrong"], counts["abstained"]) == (1, 1, 0)
+
+
+def test_the_time_tool_prints_no_targets_table(growth_eval, monkeypatch):
+    records, cases = _records(
+        growth_eval, monkeypatch, "time", {"sum_list": ["linear"]}, loads=("none",)
+    )
+    assert "issue-19" not in growth_eval.table(records, cases)
+
+
+def test_the_instructions_tool_counts_the_packaged_cases(growth_eval):
+    case = growth_eval.importable_case(growth_eval.known.BY_NAME["sum_list"])
+    assert case.func is known.sum_list and case.setup is known.shuffled_ints
+
+
+def test_a_tool_that_cannot_run_here_is_one_clear_error(growth_eval, monkeypatch, capsys):
+    monkeypatch.setitem(growth_eval.TOOL_PREFLIGHT, "instructions", lambda: "no valgrind here")
+    with pytest.raises(SystemExit) as exit_info:
+        growth_eval.main(["--tool", "instructions", "--runs", "1"])
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "the instructions tool cannot run here: no valgrind here" in last
+
+
+def test_main_keeps_the_targets_in_the_json(growth_eval, monkeypatch, tmp_path):
+    monkeypatch.setitem(
+        growth_eval.TOOLS, "memory", _outcome_tool(growth_eval, {"pairwise_outer": ["fail"]})
+    )
+    path = tmp_path / "memory.json"
+    argv = ["--tool", "memory", "--cases", "pairwise_outer", "--runs", "1", "-q"]
+    assert growth_eval.main([*argv, "--json", str(path)]) == 0
+    saved = json.loads(path.read_text())
+    assert saved["meta"]["targets"]["none"]["detected"] == 1
+    assert saved["records"][0]["class"] == "quadratic" and saved["records"][0]["score"] == "right"

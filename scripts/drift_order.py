@@ -7,11 +7,11 @@ A linear kernel (``sum`` over a list of n floats) is timed at 5 sizes over a ×1
 - ``rounds``: every size once per round, the first round ascending, then alternately
   descending and ascending (:mod:`rbmperf.engine.rounds`, the engine's order).
 
-Each run is done quiet and under a *ramp*: one busy process whose duty cycle rises from 0
-to 100% over the run (a slow change of the machine's speed as this process sees it, the
-drift the order must not turn into a slope). The exponent is fitted with
-:func:`rbmperf.fit_growth` on both clocks. Prints mean and spread of k per order, clock
-and condition, and the CPU it ran on.
+Each run is done quiet and under a *ramp*: two busy processes (this machine has 2 cores,
+so with this one three compete) whose duty cycle rises from 0 to 100% over the run: a slow
+change of the machine's speed as this process sees it, the drift the order must not turn
+into a slope. The exponent is fitted with :func:`rbmperf.fit_growth` on both clocks.
+Prints mean and spread of k per order, clock and condition, and the CPU it ran on.
 
 Usage::
 
@@ -32,7 +32,7 @@ from rbmperf.stats.growth import fit_growth
 
 SIZES = (20_000, 40_000, 80_000, 160_000, 320_000)
 REPEATS = 5
-CALLS = 4  # calls per timed region: 1-16 ms of work per region
+CALLS = 40  # calls per timed region: 10-160 ms of work, a run of about 2 s
 
 
 def _ramp(seconds: float, stop: multiprocessing.Event) -> None:
@@ -80,16 +80,19 @@ def main() -> None:
         for _ in range(args.runs):
             for kind in ("blocks", "rounds"):
                 stop = multiprocessing.Event()
-                load = None
+                loads = []
                 if condition == "ramp":
-                    load = multiprocessing.Process(target=_ramp, args=(duration, stop))
-                    load.start()
-                    time.sleep(0.01)
+                    loads = [
+                        multiprocessing.Process(target=_ramp, args=(duration, stop))
+                        for _ in range(2)
+                    ]
+                    for load in loads:
+                        load.start()
                 try:
                     fitted = _one_run(kind, data)
                 finally:
                     stop.set()
-                    if load is not None:
+                    for load in loads:
                         load.join(timeout=2)
                         if load.is_alive():
                             load.terminate()

@@ -227,6 +227,10 @@ def fit_series(sizes: np.ndarray, seconds: np.ndarray) -> GrowthFit:
     runs each) the fit over the faster half gave 2 wrong verdicts in 28 where every point
     gave 4, and 8 abstentions where every point gave 3 (``docs/measuring.md``).
     """
+    import os
+
+    if os.environ.get("RBMPERF_ALL_POINTS"):
+        return fit_growth(sizes, seconds)
     return fit_growth(*faster_half(sizes, seconds))
 
 
@@ -470,6 +474,16 @@ class _Loop:
                 reasons.append(f"{s.label}: {fit.describe()}")
         if not undecided:
             self.note(round_index, "stop", f"decided after {round_index} rounds")
+            return []
+        if not self.extend and all(
+            fit.bend is not None and not fit.decidable for _, fit in undecided
+        ):
+            self.note(
+                round_index,
+                "stop",
+                "the curve bends with too few sizes above the bend: more rounds cannot "
+                "decide; larger sizes (or extend=True) would",
+            )
             return []
         if not self.extend and all(len(s.sizes) < MIN_SIZES for s, _ in undecided):
             self.note(

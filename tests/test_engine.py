@@ -129,8 +129,6 @@ def test_a_cache_step_is_a_bend_and_a_wider_range_decides_above_it():
     fit = fit_of(m)
     assert fit.bend is not None and (fit.bend.below, fit.bend.above) == (4000, 8000)
     assert fit.verdict == "inconclusive" and "larger sizes would decide" in fit.reason
-    # More rounds cannot move a bend: the engine stops at once instead of spending its budget.
-    assert m.rounds == 3 and "more rounds cannot decide" in m.steps[-1].detail
     m = measure({"f": None}, SIZES, budget=1e6, warmup=False, extend=True, run_repeat=run)
     fit = fit_of(m)
     assert fit.verdict == "linear" and "at the largest sizes" in fit.reason

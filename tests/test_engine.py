@@ -125,7 +125,8 @@ def test_a_cache_step_is_a_bend_and_a_wider_range_decides_above_it():
         )
         return seconds * calls, seconds * calls, None
 
-    m = measure({"f": None}, SIZES, budget=1e6, warmup=False, run_repeat=run)
+    # (A 0.3 s budget: the rounds cannot decide, so they run until it is spent.)
+    m = measure({"f": None}, SIZES, budget=0.3, warmup=False, run_repeat=run)
     fit = fit_of(m)
     assert fit.bend is not None and (fit.bend.below, fit.bend.above) == (4000, 8000)
     assert fit.verdict == "inconclusive" and "larger sizes would decide" in fit.reason

@@ -61,6 +61,7 @@ def test_sweep_records_every_point_interleaved(tmp_path, data):
         data=data,
         results_path=path,
         **SMALL,
+        decide=False,
     )
     assert records == load_records(path)
     kinds = Counter(r["kind"] for r in records)
@@ -113,7 +114,9 @@ def test_a_state_dependent_backend_is_timed_at_steady_state(monkeypatch, data):
         return original(self, state, X, *args, **kwargs)
 
     monkeypatch.setattr(type(binary), "run_epoch", counting)
-    records = run_sweep(["binary"], [40, 80, 160, 320], repeats=2, floor=False, data=data, **SMALL)
+    records = run_sweep(
+        ["binary"], [40, 80, 160, 320], repeats=2, floor=False, data=data, **SMALL, decide=False
+    )
     timed = epochs(records)
     assert {r["protocol"] for r in timed} == {"steady"}
     # Untimed warm-up epochs reach 400 rows at every size: 10 × 40, 5 × 80, 3 × 160, 2 × 320.
@@ -241,13 +244,13 @@ def test_interrupted_sweep_resumes_without_remeasuring(tmp_path, monkeypatch, da
     plan = {"backends": ["numpy"], "sizes": [40, 80, 160, 320], "repeats": 2, "data": data}
     monkeypatch.setattr(sweep_module, "timed_epoch", interrupt_after_five)
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(results_path=path, **plan, **SMALL)
+        run_sweep(results_path=path, **plan, **SMALL, decide=False)
     kept = load_records(path)
     assert len(epochs(kept)) == 5
     assert not any(r["kind"] == "finished" for r in kept)
 
     monkeypatch.setattr(sweep_module, "timed_epoch", real)
-    records = run_sweep(results_path=path, **plan, **SMALL)
+    records = run_sweep(results_path=path, **plan, **SMALL, decide=False)
     keys = [epoch_key(r) for r in epochs(records)]
     assert len(keys) == len(set(keys)) == 2 * 4 * 2  # floor + numpy, 4 sizes, 2 repeats
     assert len({r["sweep_id"] for r in records}) == 1
@@ -256,7 +259,7 @@ def test_interrupted_sweep_resumes_without_remeasuring(tmp_path, monkeypatch, da
     assert sum(r["run_id"] == second_run for r in epochs(records)) == 16 - 5
 
     # A finished sweep is not resumed: the next run measures afresh.
-    again = run_sweep(results_path=path, **plan, **SMALL)
+    again = run_sweep(results_path=path, **plan, **SMALL, decide=False)
     assert len(epochs(again)) == 16
     assert {r["sweep_id"] for r in again}.isdisjoint({r["sweep_id"] for r in records})
 
@@ -275,13 +278,13 @@ def test_a_line_cut_short_by_a_kill_is_left_alone_and_never_continued(tmp_path, 
 
     monkeypatch.setattr(sweep_module, "timed_epoch", interrupt_after_two)
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(results_path=path, **plan, **SMALL)
+        run_sweep(results_path=path, **plan, **SMALL, decide=False)
     with open(path, "a") as stream:
         stream.write('{"kind": "epoch", "na')  # what a SIGKILL mid-write leaves
     before = path.read_bytes()
     monkeypatch.setattr(sweep_module, "timed_epoch", real)
     with pytest.warns(ResultsWarning, match="skipped 1 unusable line"):
-        records = run_sweep(results_path=path, **plan, **SMALL)
+        records = run_sweep(results_path=path, **plan, **SMALL, decide=False)
     # The file only grew: the fragment keeps its own line, every record a whole one.
     assert path.read_bytes().startswith(before)
     fragment = '{"kind": "epoch", "na'
@@ -407,3 +410,23 @@ def test_growth_fits_from_records_match_fit_growth(data):
     numpy_epochs = [r for r in epochs(records) if r["name"] == "numpy"]
     expected = fit_growth([r["n"] for r in numpy_epochs], [r["cpu_seconds"] for r in numpy_epochs])
     assert growth_fits(records)[("numpy", "float32")] == expected
+
+
+def test_an_undecided_series_gets_more_rounds_and_a_decided_one_rests(monkeypatch, data):
+    # Fake clocks: numpy's epochs are noisy (±30%), the floor's exact; after the two fixed
+    # rounds numpy is undecided and gets up to two more, the floor (decided) none.
+    rng = np.random.default_rng(0)
+
+    def fake_timed_epoch(runner, X, settings):
+        noise = float(np.exp(0.3 * rng.standard_normal())) if runner.name == "numpy" else 1.0
+        seconds = 1e-6 * X.shape[0] * noise
+        return seconds, seconds
+
+    monkeypatch.setattr(sweep_module, "timed_epoch", fake_timed_epoch)
+    records = run_sweep(["numpy"], [40, 80, 160, 320], repeats=2, data=data, **SMALL)
+    repeats = {name: Counter(r["repeat"] for r in epochs(records) if r["name"] == name)
+               for name in ("floor", "numpy")}  # fmt: skip
+    assert set(repeats["floor"]) == {0, 1}
+    assert set(repeats["numpy"]) >= {0, 1, 2} and max(repeats["numpy"]) <= 3
+    fit = growth_fits(records)[("numpy", "float32")]
+    assert fit.verdict == "linear" or max(repeats["numpy"]) == 3, fit

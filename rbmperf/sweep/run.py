@@ -74,11 +74,12 @@ import numpy as np
 from ..backends import available_backends
 from ..engine.budget import VERDICT_ALLOWANCE, plan_size, predict_seconds
 from ..engine.defaults import DEFAULT_SIZES
+from ..engine.measure import settled
 from ..engine.memory import peak_bytes
 from ..engine.rounds import round_order
 from ..errors import InputError, ResultsWarning
 from ..progress import progress_bar
-from ..stats.growth import MIN_SIZES
+from ..stats.growth import LINEAR_BAND, MIN_SIZES
 from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
 from .device_floor import device_floor_runner, floor_name
 from .machine import machine_info
@@ -102,6 +103,7 @@ from .runners import (
     prepare_runner,
     timed_epoch,
 )
+from .summary import growth_fits
 
 DEFAULT_REPEATS = 3
 DEFAULT_BUDGET_SECONDS = 10.0
@@ -158,6 +160,7 @@ def run_sweep(
     results_path: str | Path | None = None,
     resume: bool = True,
     progress: bool = False,
+    decide: bool = True,
 ) -> list[Record]:
     """Time one training epoch per backend (and peer, and the floor) × dtype × size.
 
@@ -198,6 +201,10 @@ def run_sweep(
         skipping the epochs it holds. False (or a finished last sweep) starts a new sweep.
     progress : bool, default False
         Show a progress bar (tqdm, on stderr).
+    decide : bool, default True
+        After the `repeats` rounds, give a series whose growth verdict is still undecided
+        up to `repeats` more rounds, while a round fits one point's budget (the engine's
+        rule: :func:`rbmperf.engine.measure.settled`). False: exactly `repeats` rounds.
 
     Returns
     -------
@@ -246,7 +253,7 @@ def run_sweep(
                 if dtype in runner.dtypes
             ]
             bar = progress_bar(len(series) * len(size_list) * repeats, "bench", enabled=progress)
-            _measure(session, series, datasets, size_list, repeats, budget_seconds, bar)
+            _measure(session, series, datasets, size_list, repeats, budget_seconds, bar, decide)
             session.add({"kind": "finished"})
         finally:
             if bar is not None:
@@ -353,7 +360,7 @@ class _Session:
         ]
 
 
-def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> None:
+def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar, decide) -> None:
     epoch_settings = session.settings.epoch_settings()
     pending = {
         (runner.name, dtype)
@@ -409,32 +416,80 @@ def _measure(session, series, datasets, sizes, repeats, budget_seconds, bar) -> 
                 if round_index in planned.get((runner.name, dtype), {}).get(n, ())
             ]
             for runner, dtype in due:
-                if bar is not None:
-                    bar.set_postfix_str(f"{runner.name} {dtype} N={n}", refresh=False)
-                X = datasets[dtype][:n]
-                seconds, cpu_seconds = timed_epoch(runner, X, epoch_settings)
-                densities = _state_densities(runner, X, data_means)
-                session.add(
-                    {
-                        "kind": "epoch",
-                        "name": runner.name,
-                        "role": runner.role,
-                        "dtype": dtype,
-                        "n": n,
-                        "repeat": round_index,
-                        "seconds": seconds,
-                        "cpu_seconds": cpu_seconds,
-                        "threads": session.settings.threads,
-                        "n_batches": -(-n // epoch_settings.batch_size),
-                        **runner.protocol(n),
-                        **densities,
-                        **_device_fields(runner),
-                    }
-                )
-                _advance(bar, 1)
+                _time_point(session, runner, dtype, n, round_index, datasets, epoch_settings,
+                            data_means, bar)  # fmt: skip
             if round_index == 0:
                 for runner, dtype in series:
                     _measure_memory(session, runner, dtype, n, datasets[dtype][:n], epoch_settings)
+    if decide:
+        _decide(session, series, datasets, sizes, repeats, budget_seconds, planned, gave_up,
+                epoch_settings, data_means, bar)  # fmt: skip
+
+
+def _decide(session, series, datasets, sizes, repeats, budget_seconds, planned, gave_up,
+            epoch_settings, data_means, bar) -> None:  # fmt: skip
+    """More rounds for the series whose verdict is still undecided after `repeats` rounds.
+
+    The engine's rule (:func:`rbmperf.engine.measure.settled`, on the fit the report makes):
+    up to `repeats` more rounds, each over every size the series measured, while the round
+    is predicted to fit one point's budget; a series that has decided (or skipped a size)
+    rests. Each added epoch is a record like the others (its ``repeat`` counts on from
+    `repeats`), so a resumed sweep keeps them.
+    """
+    for extra in range(repeats):
+        round_index = repeats + extra
+        fits = growth_fits([r for r in session.records if r.get("kind") == "epoch"])
+        undecided = []
+        for runner, dtype in series:
+            key = (runner.name, dtype)
+            fit = fits.get(key)
+            if fit is None or key in gave_up or settled(fit, LINEAR_BAND):
+                continue
+            measured = sorted(planned.get(key, {}))
+            fastest: dict[int, float] = {}
+            for size, seconds in session.known_points(runner.name, dtype):
+                fastest[size] = min(seconds, fastest.get(size, seconds))
+            cost = sum(fastest.get(size, 0.0) for size in measured)
+            # Rounds cannot decide a series with too few sizes.
+            if len(measured) >= MIN_SIZES and cost <= budget_seconds:
+                undecided.append((runner, dtype, measured))
+        if not undecided:
+            return
+        if bar is not None:
+            bar.total += sum(len(measured) for _, _, measured in undecided)
+        for n in round_order(sizes, round_index):
+            for runner, dtype, measured in undecided:
+                if n in measured and not session.is_done(runner.name, dtype, n, round_index):
+                    _time_point(session, runner, dtype, n, round_index, datasets, epoch_settings,
+                                data_means, bar)  # fmt: skip
+
+
+def _time_point(session, runner, dtype, n, round_index, datasets, epoch_settings, data_means,
+                bar) -> None:  # fmt: skip
+    """Time one epoch of one series at size `n` and append its record."""
+    if bar is not None:
+        bar.set_postfix_str(f"{runner.name} {dtype} N={n}", refresh=False)
+    X = datasets[dtype][:n]
+    seconds, cpu_seconds = timed_epoch(runner, X, epoch_settings)
+    densities = _state_densities(runner, X, data_means)
+    session.add(
+        {
+            "kind": "epoch",
+            "name": runner.name,
+            "role": runner.role,
+            "dtype": dtype,
+            "n": n,
+            "repeat": round_index,
+            "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
+            "threads": session.settings.threads,
+            "n_batches": -(-n // epoch_settings.batch_size),
+            **runner.protocol(n),
+            **densities,
+            **_device_fields(runner),
+        }
+    )
+    _advance(bar, 1)
 
 
 def memory_untraced(runner: Runner) -> str | None:

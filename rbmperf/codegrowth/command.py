@@ -179,6 +179,18 @@ RSS_NOISE_BYTES = 1 << 20
 _PYTHON_OPTIONS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
 
 
+def _checked_command(
+    command: Sequence[str], sizes: Sequence[int], verb: str
+) -> tuple[list[str], tuple[int, ...]]:
+    """The command as strings and the checked sizes; a clear error before anything runs."""
+    command = [str(part) for part in command]
+    if not command:
+        raise InputError(f"give a command to {verb}, e.g. -- python script.py {{n}}")
+    checked = check_sizes(sizes)
+    _check_program(command)
+    return command, checked
+
+
 def _check_program(command: Sequence[str]) -> None:
     """FileNotFoundError now, before a start-up run is measured, for a missing program."""
     if shutil.which(command[0]) is None:
@@ -267,11 +279,7 @@ def command_memory(
     """
     from ..engine.memory import command_peak_rss
 
-    command = [str(part) for part in command]
-    if not command:
-        raise InputError("give a command to measure, e.g. -- python script.py {n}")
-    checked = check_sizes(sizes)
-    _check_program(command)
+    command, checked = _checked_command(command, sizes, "measure")
     startup_command = startup_argv(command, startup)
     startup_peak = command_peak_rss(startup_command)
     peaks = tuple(command_peak_rss(command_argv(command, n)) for n in checked)
@@ -342,11 +350,7 @@ def command_instruction_growth(
     """
     from ..engine.instructions import command_instructions, valgrind_status
 
-    command = [str(part) for part in command]
-    if not command:
-        raise InputError("give a command to count, e.g. -- python script.py {n}")
-    checked = check_sizes(sizes)
-    _check_program(command)
+    command, checked = _checked_command(command, sizes, "count")
     problem = valgrind_status()
     if problem:
         raise InputError(problem)

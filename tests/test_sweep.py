@@ -430,3 +430,15 @@ def test_an_undecided_series_gets_more_rounds_and_a_decided_one_rests(monkeypatc
     assert set(repeats["numpy"]) >= {0, 1, 2} and max(repeats["numpy"]) <= 3
     fit = growth_fits(records)[("numpy", "float32")]
     assert fit.verdict == "linear" or max(repeats["numpy"]) == 3, fit
+
+
+def test_deciding_leaves_alone_a_series_whose_clock_saw_no_time(monkeypatch, data):
+    # A child process's epoch (the R peer) has no CPU time in this process: 0 s. Deciding
+    # must skip such a series, not fail on it (fit_growth refuses times of 0).
+    def fake_timed_epoch(runner, X, settings):
+        wall = 1e-6 * X.shape[0]
+        return wall, (0.0 if runner.name == "numpy" else wall)
+
+    monkeypatch.setattr(sweep_module, "timed_epoch", fake_timed_epoch)
+    records = run_sweep(["numpy"], [40, 80, 160, 320], repeats=2, data=data, **SMALL)
+    assert {r["repeat"] for r in epochs(records) if r["name"] == "numpy"} == {0, 1}

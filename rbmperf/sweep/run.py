@@ -79,7 +79,7 @@ from ..engine.memory import peak_bytes
 from ..engine.rounds import round_order
 from ..errors import InputError, ResultsWarning
 from ..progress import progress_bar
-from ..stats.growth import LINEAR_BAND, MIN_SIZES
+from ..stats.growth import LINEAR_BAND, MIN_SIZES, fit_growth
 from ..validation import check_data, check_dtype, check_float, check_int, check_momentum
 from .device_floor import device_floor_runner, floor_name
 from .machine import machine_info
@@ -91,8 +91,10 @@ from .results import (
     append_record,
     completed_epochs,
     completed_memory,
+    epoch_seconds,
     latest_sweep,
     load_records,
+    resolved_clock,
 )
 from .runners import (
     WARMUP_ROWS,
@@ -103,7 +105,6 @@ from .runners import (
     prepare_runner,
     timed_epoch,
 )
-from .summary import growth_fits
 
 DEFAULT_REPEATS = 3
 DEFAULT_BUDGET_SECONDS = 10.0
@@ -438,20 +439,29 @@ def _decide(session, series, datasets, sizes, repeats, budget_seconds, planned, 
     """
     for extra in range(repeats):
         round_index = repeats + extra
-        fits = growth_fits([r for r in session.records if r.get("kind") == "epoch"])
+        epochs = [r for r in session.records if r.get("kind") == "epoch"]
+        clock = resolved_clock(epochs)
         undecided = []
         for runner, dtype in series:
             key = (runner.name, dtype)
-            fit = fits.get(key)
-            if fit is None or key in gave_up or settled(fit, LINEAR_BAND):
-                continue
             measured = sorted(planned.get(key, {}))
+            if key in gave_up or len(measured) < MIN_SIZES:
+                continue
+            points = [
+                (r["n"], epoch_seconds(r, clock)) for r in epochs if (r["name"], r["dtype"]) == key
+            ]
+            # A clock that saw no time (a child process's CPU) cannot be fitted: leave it.
+            points = [(n, seconds) for n, seconds in points if seconds > 0]
+            if len({n for n, _ in points}) < MIN_SIZES:
+                continue
+            fit = fit_growth(*zip(*points, strict=True))
+            if settled(fit, LINEAR_BAND):
+                continue
             fastest: dict[int, float] = {}
             for size, seconds in session.known_points(runner.name, dtype):
                 fastest[size] = min(seconds, fastest.get(size, seconds))
             cost = sum(fastest.get(size, 0.0) for size in measured)
-            # Rounds cannot decide a series with too few sizes.
-            if len(measured) >= MIN_SIZES and cost <= budget_seconds:
+            if cost <= budget_seconds:
                 undecided.append((runner, dtype, measured))
         if not undecided:
             return

@@ -137,6 +137,18 @@ class Outcome(NamedTuple):
     reason: str = ""
 
 
+def _fit_outcome(fit: Any, seconds: float) -> Outcome:
+    """A growth fit's verdict, exponent and interval as one tool's outcome."""
+    return Outcome(
+        str(fit.verdict),
+        float(fit.exponent),
+        float(fit.ci_low),
+        float(fit.ci_high),
+        seconds,
+        str(getattr(fit, "reason", "")),
+    )
+
+
 def _time_growth() -> Callable[..., Any]:
     import rbmperf
 
@@ -158,15 +170,7 @@ def tool_time(case: Any, kwargs: dict[str, Any]) -> Outcome:
     seconds = time.perf_counter() - start
     if getattr(result, "interrupted_at", None) is not None:
         raise KeyboardInterrupt
-    fit = result.growth
-    return Outcome(
-        str(fit.verdict),
-        float(fit.exponent),
-        float(fit.ci_low),
-        float(fit.ci_high),
-        seconds,
-        str(getattr(fit, "reason", "")),
-    )
+    return _fit_outcome(result.growth, seconds)
 
 
 #: The bound the ``assert`` and ``memory`` tools check: a case whose cost (or peak memory)
@@ -258,15 +262,7 @@ def tool_instructions(case: Any, kwargs: dict[str, Any]) -> Outcome:
         counted.func, counted.sizes, setup=counted.setup, clock="instructions", **kwargs
     )
     seconds = time.perf_counter() - start
-    fit = result.growth
-    return Outcome(
-        str(fit.verdict),
-        float(fit.exponent),
-        float(fit.ci_low),
-        float(fit.ci_high),
-        seconds,
-        str(getattr(fit, "reason", "")),
-    )
+    return _fit_outcome(result.growth, seconds)
 
 
 def instructions_problem() -> str | None:

@@ -85,7 +85,15 @@ Outcome = Literal["pass", "fail", "undecided"]
 Bound = str | float | int
 
 
-class GrowthAssertionError(AssertionError):
+class _CheckFailure(AssertionError):
+    """An assertion about growth that did not pass; :attr:`check` holds what was measured."""
+
+    def __init__(self, message: str, check: GrowthCheck):
+        super().__init__(message)
+        self.check = check
+
+
+class GrowthAssertionError(_CheckFailure):
     """A confident violation: the whole interval of the exponent lies above the bound.
 
     Attributes
@@ -94,12 +102,8 @@ class GrowthAssertionError(AssertionError):
         Everything measured.
     """
 
-    def __init__(self, message: str, check: GrowthCheck):
-        super().__init__(message)
-        self.check = check
 
-
-class GrowthUndecided(AssertionError):
+class GrowthUndecided(_CheckFailure):
     """The measurement could not decide: the interval straddles the bound, or too few
     sizes were measured. The message says what more would decide.
 
@@ -108,10 +112,6 @@ class GrowthUndecided(AssertionError):
     check : GrowthCheck
         Everything measured.
     """
-
-    def __init__(self, message: str, check: GrowthCheck):
-        super().__init__(message)
-        self.check = check
 
 
 @dataclass(frozen=True)

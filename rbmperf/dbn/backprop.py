@@ -34,10 +34,9 @@ import time
 
 import numpy as np
 
-from ..activations import logistic, softmax
 from ..errors import InputError
 from ..progress import progress_bar
-from .fused import descend
+from .fused import activate, back_through, descend, gradient_descend, softmax_error
 from .network import DeepNetwork
 
 try:  # the sparse data products need numba; without it both products stay BLAS
@@ -55,10 +54,6 @@ __all__ = ["DATA_DENSITY_LIMIT", "gradient_descent"]
 #: break-even lies near a third non-zeros, and the limit below it, so that a batch near it
 #: costs about the same either way.
 DATA_DENSITY_LIMIT = 0.3
-
-# Probabilities are floored here before the log, so that one that underflowed to 0 gives a
-# large but finite loss.
-_PROBABILITY_FLOOR = 1e-30
 
 
 def gradient_descent(
@@ -109,32 +104,46 @@ def gradient_descent(
     n_samples = len(X)
     dtype = network.output_weights.dtype
     batch_size = min(batch_size, n_samples)
-    weights, biases = list(network.weights), network.biases
-    n_layers = len(weights)
-    first_layer = weights[0] if n_layers else None
-    lists = None
-    if n_layers:
-        # The first layer transposed for the call (see the module's docstring); copied back.
-        weights[0] = np.ascontiguousarray(first_layer.T)
-        if DataLists is not None and data_density_limit >= 0:
-            X = np.ascontiguousarray(X)
-            lists = DataLists(batch_size, X.shape[1], dtype)
-    params = [*weights, *biases, network.output_weights, network.output_bias]
-    speeds = [np.zeros_like(p) for p in params]
-    grads = [np.empty_like(p) for p in params]
+    targets = np.ascontiguousarray(targets, dtype=np.intp)
+    n_layers = len(network.weights)
+    # Every parameter, its speed and its gradient live in one flat buffer each, so that the
+    # momentum step is one call; the first layer transposed (see the module's docstring).
+    # The network's own arrays get the trained values back at the end.
+    originals = [*network.weights, *network.biases, network.output_weights, network.output_bias]
+    layouts = [p.T if i == 0 and n_layers else p for i, p in enumerate(originals)]
+    flat = np.empty(sum(p.size for p in layouts), dtype=dtype)
+    flat_speeds = np.zeros_like(flat)
+    flat_grads = np.empty_like(flat)
+    params, speeds, grads = [], [], []
+    offset = 0
+    for layout in layouts:
+        end = offset + layout.size
+        params.append(flat[offset:end].reshape(layout.shape))
+        speeds.append(flat_speeds[offset:end].reshape(layout.shape))
+        grads.append(flat_grads[offset:end].reshape(layout.shape))
+        params[-1][...] = layout
+        offset = end
+    weights, biases = params[:n_layers], params[n_layers : 2 * n_layers]
+    output_weights, output_bias = params[-2], params[-1]
     grad_w = grads[:n_layers]
     grad_b = grads[n_layers : 2 * n_layers]
     grad_out_w, grad_out_b = grads[-2], grads[-1]
+    # With the first layer's step fused into its sparse gradient, the rest in one call.
+    rest = params[0].size if n_layers else 0
+    rest_params, rest_speeds, rest_grads = flat[rest:], flat_speeds[rest:], flat_grads[rest:]
+
+    lists = None
+    if n_layers and DataLists is not None and data_density_limit >= 0:
+        X = np.ascontiguousarray(X)
+        lists = DataLists(batch_size, X.shape[1], dtype)
 
     # Per-batch buffers: the input rows, each layer's activations and back-propagated errors.
     batch_input = np.empty((batch_size, X.shape[1]), dtype=dtype)
     widths = [b.shape[0] for b in biases]
     activations = [np.empty((batch_size, width), dtype=dtype) for width in widths]
     errors = [np.empty((batch_size, width), dtype=dtype) for width in widths]
-    slopes = [np.empty((batch_size, width), dtype=dtype) for width in widths]
-    scores = np.empty((batch_size, network.output_weights.shape[0]), dtype=dtype)
-    batch_targets = np.empty(batch_size, dtype=np.intp)
-    rows = np.arange(batch_size)
+    scores = np.empty((batch_size, output_weights.shape[0]), dtype=dtype)
+    scratch = np.empty(widths[0] if n_layers else 0, dtype=dtype)
 
     # In the parameters' dtype, as numpy's in-place operations used them.
     step, inertia = dtype.type(learning_rate), dtype.type(momentum)
@@ -142,75 +151,65 @@ def gradient_descent(
     if progress_label is not None and epochs > 0:
         bar = progress_bar(epochs, progress_label)
     losses: list[float] = []
-    for _ in range(epochs):
-        began = time.perf_counter()
-        order = rng.permutation(n_samples)
-        total_loss = 0.0
-        for start in range(0, n_samples, batch_size):
-            index = order[start : start + batch_size]
-            size = len(index)
-            inputs = batch_input[:size]
-            sparse = False
-            if lists is not None:
-                lists.fill(X, order, start, size, data_density_limit)
-                sparse = lists.by_column  # at most the limit non-zero
-            if not sparse:
-                np.take(X, index, axis=0, out=inputs)
-            np.take(targets, index, out=batch_targets[:size])
-            hit = (rows[:size], batch_targets[:size])
+    try:
+        for _ in range(epochs):
+            began = time.perf_counter()
+            order = rng.permutation(n_samples)
+            total_loss = 0.0
+            for start in range(0, n_samples, batch_size):
+                size = min(batch_size, n_samples - start)
+                inputs = batch_input[:size]
+                sparse = False
+                if lists is not None:
+                    lists.fill(X, order, start, size, data_density_limit)
+                    sparse = lists.by_column  # at most the limit non-zero
+                if not sparse:
+                    np.take(X, order[start : start + size], axis=0, out=inputs)
 
-            # Forward.
-            layer_in = inputs
-            for k in range(n_layers):
-                out = activations[k][:size]
-                if k == 0 and sparse:
-                    lists.times(weights[0], out, widths[0])
-                elif k == 0:
-                    np.matmul(inputs, weights[0], out=out)
+                # Forward.
+                layer_in = inputs
+                for k in range(n_layers):
+                    out = activations[k][:size]
+                    if k == 0 and sparse:
+                        lists.times(weights[0], out, widths[0])
+                    elif k == 0:
+                        np.matmul(inputs, weights[0], out=out)
+                    else:
+                        np.matmul(layer_in, weights[k].T, out=out)
+                    activate(out, biases[k])
+                    layer_in = out
+                top = layer_in
+                delta = scores[:size]
+                np.matmul(top, output_weights.T, out=delta)
+                # Backward, from the softmax + cross-entropy delta (p - onehot) / size.
+                total_loss += softmax_error(delta, output_bias, targets, order, start, grad_out_b)
+                np.matmul(delta.T, top, out=grad_out_w)
+                upstream_delta, upstream_weights = delta, output_weights
+                for k in range(n_layers - 1, -1, -1):
+                    error = errors[k][:size]
+                    np.matmul(upstream_delta, upstream_weights, out=error)
+                    back_through(error, activations[k][:size], grad_b[k])
+                    if k > 0:
+                        np.matmul(error.T, activations[k - 1][:size], out=grad_w[k])
+                    elif not sparse:
+                        np.matmul(inputs.T, error, out=grad_w[0])
+                    upstream_delta, upstream_weights = error, weights[k]
+
+                if sparse:
+                    gradient_descend(
+                        lists, errors[0][:size], weights[0], speeds[0], step, inertia, scratch
+                    )
+                    descend(rest_params, rest_speeds, rest_grads, step, inertia)
                 else:
-                    np.matmul(layer_in, weights[k].T, out=out)
-                out += biases[k]
-                logistic(out, out=out)
-                layer_in = out
-            top = layer_in
-            probabilities = scores[:size]
-            np.matmul(top, network.output_weights.T, out=probabilities)
-            probabilities += network.output_bias
-            softmax(probabilities, out=probabilities)
-            total_loss -= float(np.log(np.maximum(probabilities[hit], _PROBABILITY_FLOOR)).sum())
-
-            # Backward, from the softmax + cross-entropy delta (p - onehot) / size.
-            delta = probabilities
-            delta[hit] -= 1.0
-            delta *= dtype.type(1.0 / size)
-            np.matmul(delta.T, top, out=grad_out_w)
-            np.sum(delta, axis=0, out=grad_out_b)
-            upstream_delta, upstream_weights = delta, network.output_weights
-            for k in range(n_layers - 1, -1, -1):
-                error = errors[k][:size]
-                np.matmul(upstream_delta, upstream_weights, out=error)
-                slope = slopes[k][:size]
-                out = activations[k][:size]
-                np.subtract(1.0, out, out=slope)
-                slope *= out
-                error *= slope
-                if k > 0:
-                    np.matmul(error.T, activations[k - 1][:size], out=grad_w[k])
-                elif sparse:
-                    lists.transposed_times(error, grad_w[0], widths[0])
-                else:
-                    np.matmul(inputs.T, error, out=grad_w[0])
-                np.sum(error, axis=0, out=grad_b[k])
-                upstream_delta, upstream_weights = error, weights[k]
-
-            for param, speed, grad in zip(params, speeds, grads, strict=True):
-                descend(param, speed, grad, step, inertia)
-        losses.append(total_loss / n_samples)
+                    descend(flat, flat_speeds, flat_grads, step, inertia)
+            losses.append(total_loss / n_samples)
+            if bar is not None:
+                seconds = f"{time.perf_counter() - began:.3f}"
+                bar.set_postfix(seconds=seconds, loss=f"{losses[-1]:.4f}")
+                bar.update(1)
+    finally:
         if bar is not None:
-            bar.set_postfix(seconds=f"{time.perf_counter() - began:.3f}", loss=f"{losses[-1]:.4f}")
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    if first_layer is not None:
-        first_layer[...] = weights[0].T
+            bar.close()
+        for i, (original, param) in enumerate(zip(originals, params, strict=True)):
+            original[...] = param.T if i == 0 and n_layers else param
     return losses

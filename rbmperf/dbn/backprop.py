@@ -40,15 +40,17 @@ from .fused import activate, back_through, descend, gradient_descend, softmax_er
 from .network import DeepNetwork
 
 try:  # the sparse data products need numba; without it both products stay BLAS
-    from ..backends.sparse_data import DataLists
+    from .split_data import SplitBatches
 except ImportError:  # pragma: no cover - numba is installed wherever the tests run
-    DataLists = None
+    SplitBatches = None
 
 __all__ = ["DATA_DENSITY_LIMIT", "gradient_descent"]
 
-#: Largest fraction of non-zero values of a mini-batch at which the first layer's two
-#: products skip the data's zeros. Measured on synthetic MNIST (19.5% non-zero, AMD EPYC
-#: with AVX-512, 1 BLAS thread, float32, µs per batch of 100 × 784 by 300): listing 70,
+#: Largest fraction of non-zero values of a column of the data (in a sample of its rows), and
+#: of a mini-batch's other columns, at which the first layer's two products skip the
+#: data's zeros (:mod:`.split_data`; per column of a batch the break-even is near 0.4).
+#: Measured on synthetic MNIST (19.5% non-zero, AMD EPYC with AVX-512, 1 BLAS thread,
+#: float32, µs per batch of 100 × 784 by 300), all columns gathered: listing 70,
 #: forward 240, gradient 290, against 42 + 494 + 473 for the rows' copy and two BLAS
 #: products. A gather costs about in proportion to the density, BLAS not at all: the
 #: break-even lies near a third non-zeros, and the limit below it, so that a batch near it
@@ -106,11 +108,26 @@ def gradient_descent(
     batch_size = min(batch_size, n_samples)
     targets = np.ascontiguousarray(targets, dtype=np.intp)
     n_layers = len(network.weights)
+    n_columns = X.shape[1]
+    split = None
+    if n_layers and SplitBatches is not None and data_density_limit >= 0:
+        X = np.ascontiguousarray(X)
+        split = SplitBatches(X, batch_size, float(data_density_limit))
+        dense_columns, sparse_columns = split.dense_columns, split.sparse_columns
+    else:  # every column dense: BLAS
+        dense_columns, sparse_columns = np.arange(n_columns), np.arange(0)
+    n_dense, n_sparse = len(dense_columns), len(sparse_columns)
+
     # Every parameter, its speed and its gradient live in one flat buffer each, so that the
-    # momentum step is one call; the first layer transposed (see the module's docstring).
+    # momentum step is one call. The first layer is held transposed (see the module's
+    # docstring) and split by rows into its sparse and its dense input columns, sparse
+    # first: with the sparse rows' step fused into their gradient, the rest is one call.
     # The network's own arrays get the trained values back at the end.
-    originals = [*network.weights, *network.biases, network.output_weights, network.output_bias]
-    layouts = [p.T if i == 0 and n_layers else p for i, p in enumerate(originals)]
+    layouts = []
+    if n_layers:
+        first = network.weights[0].T
+        layouts += [first[sparse_columns], first[dense_columns], *network.weights[1:]]
+    layouts += [*network.biases, network.output_weights, network.output_bias]
     flat = np.empty(sum(p.size for p in layouts), dtype=dtype)
     flat_speeds = np.zeros_like(flat)
     flat_grads = np.empty_like(flat)
@@ -123,25 +140,29 @@ def gradient_descent(
         grads.append(flat_grads[offset:end].reshape(layout.shape))
         params[-1][...] = layout
         offset = end
-    weights, biases = params[:n_layers], params[n_layers : 2 * n_layers]
+    # params: [sparse_w, dense_w] (the first layer), the other layers' weights, the biases,
+    # the output layer's weights and bias.
+    first_params = 2 if n_layers else 0
+    weights = [None, *params[first_params : first_params + n_layers - 1]]
+    grad_w = [None, *grads[first_params : first_params + n_layers - 1]]
+    if n_layers:
+        sparse_w, dense_w = params[0], params[1]
+        sparse_grad, dense_grad = grads[0], grads[1]
+    first_bias = first_params + max(n_layers - 1, 0)
+    biases = params[first_bias : first_bias + n_layers]
+    grad_b = grads[first_bias : first_bias + n_layers]
     output_weights, output_bias = params[-2], params[-1]
-    grad_w = grads[:n_layers]
-    grad_b = grads[n_layers : 2 * n_layers]
     grad_out_w, grad_out_b = grads[-2], grads[-1]
-    # With the first layer's step fused into its sparse gradient, the rest in one call.
     rest = params[0].size if n_layers else 0
     rest_params, rest_speeds, rest_grads = flat[rest:], flat_speeds[rest:], flat_grads[rest:]
 
-    lists = None
-    if n_layers and DataLists is not None and data_density_limit >= 0:
-        X = np.ascontiguousarray(X)
-        lists = DataLists(batch_size, X.shape[1], dtype)
-
     # Per-batch buffers: the input rows, each layer's activations and back-propagated errors.
-    batch_input = np.empty((batch_size, X.shape[1]), dtype=dtype)
+    batch_input = np.empty((batch_size, n_columns), dtype=dtype)
+    sparse_input = np.empty((batch_size, n_sparse), dtype=dtype)
     widths = [b.shape[0] for b in biases]
     activations = [np.empty((batch_size, width), dtype=dtype) for width in widths]
     errors = [np.empty((batch_size, width), dtype=dtype) for width in widths]
+    partial = np.empty((batch_size, widths[0] if n_layers else 0), dtype=dtype)
     scores = np.empty((batch_size, output_weights.shape[0]), dtype=dtype)
     scratch = np.empty(widths[0] if n_layers else 0, dtype=dtype)
 
@@ -159,23 +180,32 @@ def gradient_descent(
             for start in range(0, n_samples, batch_size):
                 size = min(batch_size, n_samples - start)
                 inputs = batch_input[:size]
-                sparse = False
-                if lists is not None:
-                    lists.fill(X, order, start, size, data_density_limit)
-                    sparse = lists.by_column  # at most the limit non-zero
-                if not sparse:
+                listed = split is not None and split.fill(X, order, start, size)
+                if not listed:
                     np.take(X, order[start : start + size], axis=0, out=inputs)
+                    if split is not None:
+                        np.take(inputs, dense_columns, axis=1, out=split.block[:size])
+                        np.take(inputs, sparse_columns, axis=1, out=sparse_input[:size])
+                block = inputs if split is None else split.block[:size]
+                sparse_block = sparse_input[:size]
 
                 # Forward.
-                layer_in = inputs
+                layer_in = block
                 for k in range(n_layers):
                     out = activations[k][:size]
-                    if k == 0 and sparse:
-                        lists.times(weights[0], out, widths[0])
-                    elif k == 0:
-                        np.matmul(inputs, weights[0], out=out)
-                    else:
+                    if k > 0:
                         np.matmul(layer_in, weights[k].T, out=out)
+                    else:
+                        if n_dense:
+                            np.matmul(block, dense_w, out=out)
+                        if n_sparse:
+                            target = partial[:size] if n_dense else out
+                            if listed:
+                                split.sparse_times(sparse_w, target)
+                            else:
+                                np.matmul(sparse_block, sparse_w, out=target)
+                            if n_dense:
+                                out += target
                     activate(out, biases[k])
                     layer_in = out
                 top = layer_in
@@ -191,13 +221,16 @@ def gradient_descent(
                     back_through(error, activations[k][:size], grad_b[k])
                     if k > 0:
                         np.matmul(error.T, activations[k - 1][:size], out=grad_w[k])
-                    elif not sparse:
-                        np.matmul(inputs.T, error, out=grad_w[0])
-                    upstream_delta, upstream_weights = error, weights[k]
+                        upstream_delta, upstream_weights = error, weights[k]
+                    else:
+                        if n_dense:
+                            np.matmul(block.T, error, out=dense_grad)
+                        if n_sparse and not listed:
+                            np.matmul(sparse_block.T, error, out=sparse_grad)
 
-                if sparse:
+                if listed:
                     gradient_descend(
-                        lists, errors[0][:size], weights[0], speeds[0], step, inertia, scratch
+                        split, errors[0][:size], sparse_w, speeds[0], step, inertia, scratch
                     )
                     descend(rest_params, rest_speeds, rest_grads, step, inertia)
                 else:
@@ -210,6 +243,11 @@ def gradient_descent(
     finally:
         if bar is not None:
             bar.close()
-        for i, (original, param) in enumerate(zip(originals, params, strict=True)):
-            original[...] = param.T if i == 0 and n_layers else param
+        originals = [*network.weights[1:], *network.biases]
+        originals += [network.output_weights, network.output_bias]
+        for original, param in zip(originals, params[first_params:], strict=True):
+            original[...] = param
+        if n_layers:
+            network.weights[0][:, sparse_columns] = sparse_w.T
+            network.weights[0][:, dense_columns] = dense_w.T
     return losses

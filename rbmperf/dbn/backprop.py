@@ -18,14 +18,23 @@ row maximum, so neither exp nor log can overflow.
 
 **The data's zeros.** The two products of the first layer with the data — the forward
 ``X W₀ᵀ`` and the weight gradient ``errorᵀ X`` — are two thirds of a 784-300-300-10
-network's arithmetic, and MNIST-like data are about 80% zeros. Where numba imports, each
-mini-batch's non-zeros are listed (:mod:`rbmperf.backends.sparse_data`) and, when their
-density is at most `data_density_limit`, both products add up only the rows of ``W₀ᵀ`` and
-of the error that a non-zero selects; above it (or without numba) they are BLAS products.
-The first layer's weights live transposed, (n_inputs, n_hidden), inside the call so that
-both products read and write whole rows; the momentum rule is element-wise, so the layout
-changes nothing else. The two paths agree to float rounding (the sums run in another
-order), not bitwise.
+network's arithmetic, and MNIST-like data are about 80% zeros, unevenly: centre pixels are
+non-zero in half the images, border pixels almost never. Where numba imports, each call
+splits the data's columns (:mod:`.split_data`): those more than `data_density_limit`
+non-zero in a sample of the rows go to BLAS as a small dense block of each batch, the
+others are listed by row and by column and both products add up only the rows of ``W₀ᵀ``
+and of the error that a non-zero selects; a batch whose sparse columns hold more than the
+limit of non-zeros (or every batch without numba) takes BLAS for all of them. The first
+layer's weights live transposed, (n_inputs, n_hidden), inside the call, as two matrices
+(the sparse and the dense columns' rows), so that both products read and write whole rows;
+the momentum rule is element-wise, so the layout changes nothing else. The paths agree to
+float rounding (the sums run in another order), not bitwise.
+
+**Fused passes.** Everything between the products runs as a few compiled passes
+(:mod:`.fused`): bias + logistic, the output layer's softmax, loss and error, the slope
+with the bias gradient; the sparse rows' momentum step in the same pass as their gradient
+(never written out), and every other parameter's step as one call over a single flat
+buffer that holds all of them.
 """
 
 from __future__ import annotations
@@ -89,10 +98,11 @@ def gradient_descent(
     progress_label : str, optional
         Show a progress bar with this label (each epoch's seconds and mean loss).
     data_density_limit : float, optional
-        Largest fraction of non-zeros of a mini-batch of `X` at which the first hidden
-        layer's products skip its zeros (default :data:`DATA_DENSITY_LIMIT`); 1 takes that
-        path for every batch, a negative value never. Without numba, or for a network with
-        no hidden layer, the products are always BLAS.
+        Largest fraction of non-zeros of a column of `X` (in a sample of its rows), and of
+        a mini-batch's remaining columns, at which the first hidden layer's products skip
+        its zeros (default :data:`DATA_DENSITY_LIMIT`); 1 skips them in every column of
+        every batch, a negative value never. Without numba, or for a network with no hidden
+        layer, the products are always BLAS.
 
     Returns
     -------

@@ -112,7 +112,7 @@ if numba is not None:
                 row[k] = _logistic(row[k] + bias[k])
 
     @numba.njit(**_JIT)
-    def _softmax_error(scores, bias, targets, order, start, scale, grad_bias):
+    def _softmax_error(scores, bias, targets, order, start, scale, underflow, grad_bias):
         size, classes = scores.shape
         for k in range(classes):
             grad_bias[k] = 0.0
@@ -125,7 +125,9 @@ if numba is not None:
                 top = max(top, row[k])
             total = row[0] - row[0]  # a zero of the scores' type
             for k in range(classes):
-                e = math.exp(row[k] - top)
+                z = row[k] - top
+                # exp rounds to 0 below `underflow`; libm's exp takes a slow path there.
+                e = math.exp(z) if z > underflow else z - z
                 row[k] = e
                 total += e
             for k in range(classes):
@@ -227,8 +229,11 @@ def softmax_error(
     """
     if numba is None:
         return _softmax_error_numpy(scores, bias, targets, order, start, grad_bias)
-    scale = scores.dtype.type(1.0 / len(scores))  # as numpy's in-place multiplication
-    return float(_softmax_error(scores, bias, targets, order, start, scale, grad_bias))
+    dtype = scores.dtype
+    scale = dtype.type(1.0 / len(scores))  # as numpy's in-place multiplication
+    # Below this, e**z is under half the smallest subnormal: it rounds to 0.
+    underflow = dtype.type(np.log(np.finfo(dtype).smallest_subnormal) - 1.0)
+    return float(_softmax_error(scores, bias, targets, order, start, scale, underflow, grad_bias))
 
 
 def back_through(error: np.ndarray, activation: np.ndarray, grad_bias: np.ndarray) -> None:

@@ -132,6 +132,7 @@ class Evaluation:
                 "pretrain": info["pretrain_seconds"],
                 "softmax": info["softmax_seconds"],
                 "finetune": info["finetune_seconds"],
+                "finetune_compile": info.get("finetune_compile_seconds", 0.0),
                 "total": info["total_seconds"],
             },
         }

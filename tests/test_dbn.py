@@ -331,3 +331,55 @@ def test_load_rejects_bad_files(tmp_path: Path) -> None:
     np.savez(tmp_path / "garbled.npz", **dict(arrays, metadata=np.array("{not json")))
     with pytest.raises(ValueError, match="corrupt metadata"):
         DBN.load(tmp_path / "garbled.npz")
+
+
+def _compiled_signatures() -> dict[str, int]:
+    """How many type signatures each numba kernel the supervised phases call holds now."""
+    import numba
+
+    import rbmperf.backends.sparse_data as sparse_data
+    import rbmperf.dbn.fused as fused
+    import rbmperf.dbn.split_data as split_data
+
+    counts = {}
+    for module in (fused, split_data, sparse_data):
+        for name, value in vars(module).items():
+            if isinstance(value, numba.core.dispatcher.Dispatcher):
+                counts[f"{module.__name__}.{name}"] = len(value.signatures)
+    return counts
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_prepared_supervised_phases_compile_nothing_more(dtype: str) -> None:
+    # A DBN's fit prepares the supervised phases before timing them: after that, a real
+    # fine-tuning run and a softmax-only run (the two phases) must not compile anything.
+    pytest.importorskip("numba")
+    from rbmperf.dbn.backprop import prepare_gradient_descent
+
+    prepare_gradient_descent(dtype)
+    before = _compiled_signatures()
+    assert before, "no compiled kernels found: the check would be empty"
+    X, y = rbmperf.data.synthetic_mnist(300, dtype=dtype)
+    rng = np.random.default_rng(0)
+    shapes = [(20, 784), (20, 20), (10, 20)]
+    W0, W1, out = (0.1 * rng.standard_normal(shape).astype(dtype) for shape in shapes)
+    zeros = [np.zeros(n, dtype=dtype) for n in (20, 20, 10)]
+    network = DeepNetwork([W0, W1], zeros[:2], out, zeros[2])
+    options = {"epochs": 1, "batch_size": 100, "learning_rate": 0.1, "momentum": 0.9}
+    gradient_descent(X, y.astype(np.intp), network, rng=rng, **options)
+    features = network.features(X)
+    gradient_descent(features, y.astype(np.intp), network.softmax_layer(), rng=rng, **options)
+    assert _compiled_signatures() == before
+    assert prepare_gradient_descent(dtype) == 0.0
+
+
+def test_fit_prepares_the_supervised_phases_and_reports_it_apart(monkeypatch) -> None:
+    import rbmperf.dbn.backprop as backprop
+
+    monkeypatch.setattr(backprop, "_PREPARED", {})
+    X, y = structured_data(200, 16, seed=0), np.arange(200) % 3
+    model = DBN((8,), pretrain_epochs=1, softmax_epochs=1, finetune_epochs=1).fit(X, y)
+    assert model.info["finetune_compile_seconds"] > 0.0
+    assert set(backprop._PREPARED) == {"float64"}
+    again = DBN((8,), pretrain_epochs=1, softmax_epochs=1, finetune_epochs=1).fit(X, y)
+    assert again.info["finetune_compile_seconds"] == 0.0

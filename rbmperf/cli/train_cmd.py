@@ -82,6 +82,8 @@ def format_phase_table(info: dict) -> str:
     lines.append(
         f"{'backprop (fine-tune)':<24}{info['finetune_epochs']:>8}{info['finetune_seconds']:>10.2f}"
     )
+    if info.get("finetune_compile_seconds"):
+        lines.append(f"{'compiling backprop':<24}{'':>8}{info['finetune_compile_seconds']:>10.2f}")
     lines.append(f"{'total':<24}{'':>8}{info['total_seconds']:>10.2f}")
     return "\n".join(lines)
 

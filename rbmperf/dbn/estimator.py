@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InputError
 from ..model import RBM
 from ..validation import check_data, check_labels
-from .backprop import gradient_descent
+from .backprop import gradient_descent, prepare_gradient_descent
 from .network import DeepNetwork
 from .persistence import load_dbn, save_dbn
 from .pretraining import pretrain_stack
@@ -68,6 +68,9 @@ class DBN(DBNSettings):
         ``backend``: the backend that trained the RBMs (what ``"auto"`` picked). Settings
         and seconds per phase: ``pretrain_seconds`` (one entry per layer),
         ``softmax_seconds``, ``finetune_seconds``, ``total_seconds``, the epoch counts used,
+        the seconds spent compiling apart from the phases (``pretrain_compile_seconds`` per
+        layer, inside its phase's seconds; ``finetune_compile_seconds``, before the two
+        supervised phases and outside theirs; 0 once compiled in this process),
         the reconstruction error of each RBM and the mean training cross-entropy per
         fine-tuning epoch.
 
@@ -160,6 +163,7 @@ class DBN(DBNSettings):
             self.info[f"{phase}_seconds"] = time.perf_counter() - phase_began
             self.info[f"{phase}_epochs"] = epochs[phase]
 
+        self.info["finetune_compile_seconds"] = prepare_gradient_descent(data.dtype)
         train("softmax", top, self.network.softmax_layer(), 3, "softmax")
         self.pretrained_network = DeepNetwork.of_rbms(
             self.rbms, self.network.output_weights.copy(), self.network.output_bias.copy()

@@ -6,18 +6,18 @@
         --register old=rbmperf.backends._old_copy     # A/B against a copy of an old version
     .venv/bin/python scripts/compile_probe.py --sample-data true,false  # both settings
 
-For each repeat, backend, dtype and ``sample_data`` setting (interleaved in that order), a
+For each repeat, dtype, ``sample_data`` setting and backend (interleaved in that order), a
 new interpreter runs ``get_backend(name).prepare(dtype, sample_data=...)`` (plain
-``prepare(dtype)`` for the default, True, so that old versions load) with
-``NUMBA_CACHE_DIR`` pointing at a new empty folder (*cold*: what a user's first run
-costs), then a second new interpreter does the same with that folder now filled
-(*cached*). Printed per run, in CPU seconds: ``prepare`` (the CPU time of the ``prepare``
-call inside the child) and ``process`` (the child's whole CPU time: also starting Python
-and importing numpy, numba and rbmperf). ``--kernels`` also lists the seconds numba spent
-compiling each function of the cold run (numba's ``numba:compile`` events; nested
-functions count inside their callers too). At the end, each other backend's cold
-``prepare`` divided by the first backend's of the same repeat, dtype and setting (median
-over the repeats, and the range).
+``prepare(dtype)`` for the default, True, and for an old version without the keyword, which
+then compiles whatever it did) with ``NUMBA_CACHE_DIR`` pointing at a new empty folder
+(*cold*: what a user's first run costs), then a second new interpreter does the same with
+that folder now filled (*cached*). Printed per run, in CPU seconds: ``prepare`` (the CPU
+time of the ``prepare`` call inside the child) and ``process`` (the child's whole CPU time:
+also starting Python and importing numpy, numba and rbmperf). ``--kernels`` also lists the
+seconds numba spent compiling each function of the cold run (numba's ``numba:compile``
+events; nested functions count inside their callers too). At the end, each other backend's
+cold ``prepare`` divided by the first backend's of the same repeat, dtype and setting
+(median over the repeats, and the range).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import sys
 import tempfile
 
 _CHILD = r"""
-import json, sys, time
+import inspect, json, sys, time
 from numba.core import event
 listening = event.install_recorder("numba:compile")
 recorder = listening.__enter__()
@@ -45,7 +45,8 @@ for pair in sys.argv[4:]:
     register_backend(name, module)
 backend = rbmperf.get_backend(sys.argv[1])
 began = time.process_time()
-if sys.argv[3] == "true":
+# Plain prepare(dtype) for the default, or for an old version without the keyword.
+if sys.argv[3] == "true" or "sample_data" not in inspect.signature(backend.prepare).parameters:
     backend.prepare(np.dtype(sys.argv[2]))
 else:
     backend.prepare(np.dtype(sys.argv[2]), sample_data=False)
@@ -111,7 +112,9 @@ def main() -> None:
     table: dict[tuple[str, str, str, str], list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="rbmperf-compile-") as root:
         for repeat in range(args.repeats):
-            for backend, dtype, sample in itertools.product(backends, dtypes, settings):
+            # The backends of one dtype and setting next to each other: their ratio sees
+            # the same load from other jobs.
+            for dtype, sample, backend in itertools.product(dtypes, settings, backends):
                 cache = os.path.join(root, f"{backend}-{dtype}-{sample}-{repeat}")
                 cold = run_once(backend, dtype, sample, cache, args.register)
                 cached = run_once(backend, dtype, sample, cache, args.register)

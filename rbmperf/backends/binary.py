@@ -716,9 +716,9 @@ class BinaryBackend(Backend):
         and BLAS calls: nothing to compile) and `sample_data` as given, so that epochs with
         that setting compile nothing. Each setting compiles only its own kernels: sampling
         the data (the default, as :func:`rbmperf.train_rbm` and the sweep train) never runs
-        the kernels that skip the data's zeros (:mod:`rbmperf.backends.sparse_data`, ~40% of
-        a cold compile of both), and taking the data's values never runs the popcount of
-        P4. An epoch with a setting not prepared compiles what it lacks itself, on first
+        the kernels that skip the data's zeros (:mod:`rbmperf.backends.sparse_data`,
+        0.6–0.9 s of cold compile), and taking the data's values never runs the popcount of
+        P4 (0.3–0.4 s). An epoch with a setting not prepared compiles what it lacks itself, on first
         use (once per process, or a load from numba's cache): callers that time epochs
         prepare the setting they time. Later calls for a prepared dtype and setting cost
         nothing and return 0.

@@ -4,20 +4,26 @@
     .venv/bin/python scripts/compile_probe.py --backends binary --dtypes float32 --kernels
     .venv/bin/python scripts/compile_probe.py --backends numba,binary,old \
         --register old=rbmperf.backends._old_copy     # A/B against a copy of an old version
+    .venv/bin/python scripts/compile_probe.py --sample-data true,false  # both settings
 
-For each repeat, backend and dtype (interleaved in that order), a new interpreter runs
-``get_backend(name).prepare(dtype)`` with ``NUMBA_CACHE_DIR`` pointing at a new empty
-folder (*cold*: what a user's first run costs), then a second new interpreter does the
-same with that folder now filled (*cached*). Printed per run, in CPU seconds: ``prepare``
-(the CPU time of the ``prepare`` call inside the child) and ``process`` (the child's whole
-CPU time: also starting Python and importing numpy, numba and rbmperf). ``--kernels``
-also lists the seconds numba spent compiling each function of the cold run (numba's
-``numba:compile`` events; nested functions count inside their callers too).
+For each repeat, dtype, ``sample_data`` setting and backend (interleaved in that order), a
+new interpreter runs ``get_backend(name).prepare(dtype, sample_data=...)`` (plain
+``prepare(dtype)`` for the default, True, and for an old version without the keyword, which
+then compiles whatever it did) with ``NUMBA_CACHE_DIR`` pointing at a new empty folder
+(*cold*: what a user's first run costs), then a second new interpreter does the same with
+that folder now filled (*cached*). Printed per run, in CPU seconds: ``prepare`` (the CPU
+time of the ``prepare`` call inside the child) and ``process`` (the child's whole CPU time:
+also starting Python and importing numpy, numba and rbmperf). ``--kernels`` also lists the
+seconds numba spent compiling each function of the cold run (numba's ``numba:compile``
+events; nested functions count inside their callers too). At the end, each other backend's
+cold ``prepare`` divided by the first backend's of the same repeat, dtype and setting
+(median over the repeats, and the range).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -27,19 +33,23 @@ import sys
 import tempfile
 
 _CHILD = r"""
-import json, sys, time
+import inspect, json, sys, time
 from numba.core import event
 listening = event.install_recorder("numba:compile")
 recorder = listening.__enter__()
 import numpy as np
 import rbmperf
 from rbmperf.backends import register_backend
-for pair in sys.argv[3:]:
+for pair in sys.argv[4:]:
     name, module = pair.split("=", 1)
     register_backend(name, module)
 backend = rbmperf.get_backend(sys.argv[1])
 began = time.process_time()
-backend.prepare(np.dtype(sys.argv[2]))
+# Plain prepare(dtype) for the default, or for an old version without the keyword.
+if sys.argv[3] == "true" or "sample_data" not in inspect.signature(backend.prepare).parameters:
+    backend.prepare(np.dtype(sys.argv[2]))
+else:
+    backend.prepare(np.dtype(sys.argv[2]), sample_data=False)
 seconds = time.process_time() - began
 listening.__exit__(None, None, None)
 starts, kernels = {}, {}
@@ -58,11 +68,13 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(backend: str, dtype: str, cache_dir: str, register: list[str]) -> dict:
+def run_once(
+    backend: str, dtype: str, sample_data: str, cache_dir: str, register: list[str]
+) -> dict:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     before = _child_cpu()
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, backend, dtype, *register],
+        [sys.executable, "-c", _CHILD, backend, dtype, sample_data, *register],
         env=env,
         check=True,
         capture_output=True,
@@ -78,6 +90,11 @@ def main() -> None:
     parser.add_argument("--backends", default="numba,binary")
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--sample-data",
+        default="true",
+        help="prepare(..., sample_data=...) settings, comma-separated: true, false or both",
+    )
     parser.add_argument("--kernels", action="store_true", help="per-function compile seconds")
     parser.add_argument(
         "--register",
@@ -89,32 +106,54 @@ def main() -> None:
     args = parser.parse_args()
     backends = args.backends.split(",")
     dtypes = args.dtypes.split(",")
-    table: dict[tuple[str, str, str], list[dict]] = {}
+    settings = args.sample_data.split(",")
+    if not set(settings) <= {"true", "false"}:
+        parser.error("--sample-data takes true, false or true,false")
+    table: dict[tuple[str, str, str, str], list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="rbmperf-compile-") as root:
         for repeat in range(args.repeats):
-            for backend in backends:
-                for dtype in dtypes:
-                    cache = os.path.join(root, f"{backend}-{dtype}-{repeat}")
-                    cold = run_once(backend, dtype, cache, args.register)
-                    cached = run_once(backend, dtype, cache, args.register)
-                    table.setdefault((backend, dtype, "cold"), []).append(cold)
-                    table.setdefault((backend, dtype, "cached"), []).append(cached)
-                    print(
-                        f"repeat {repeat} {backend:7} {dtype}: cold prepare "
-                        f"{cold['prepare']:.2f} s (process {cold['process']:.2f} s); "
-                        f"cached prepare {cached['prepare']:.2f} s "
-                        f"(process {cached['process']:.2f} s)",
-                        flush=True,
-                    )
-                    if args.kernels:
-                        ranked = sorted(cold["kernels"].items(), key=lambda kv: -kv[1])
-                        for name, seconds in ranked:
-                            print(f"    {seconds:6.2f} s  {name[:110]}")
+            # The backends of one dtype and setting next to each other: their ratio sees
+            # the same load from other jobs.
+            for dtype, sample, backend in itertools.product(dtypes, settings, backends):
+                cache = os.path.join(root, f"{backend}-{dtype}-{sample}-{repeat}")
+                cold = run_once(backend, dtype, sample, cache, args.register)
+                cached = run_once(backend, dtype, sample, cache, args.register)
+                table.setdefault((backend, dtype, sample, "cold"), []).append(cold)
+                table.setdefault((backend, dtype, sample, "cached"), []).append(cached)
+                print(
+                    f"repeat {repeat} {backend:7} {dtype} sample_data={sample:5}: cold "
+                    f"prepare {cold['prepare']:.2f} s (process {cold['process']:.2f} s); "
+                    f"cached prepare {cached['prepare']:.2f} s "
+                    f"(process {cached['process']:.2f} s)",
+                    flush=True,
+                )
+                if args.kernels:
+                    ranked = sorted(cold["kernels"].items(), key=lambda kv: -kv[1])
+                    for name, seconds in ranked:
+                        print(f"    {seconds:6.2f} s  {name[:110]}")
     print("\nmedian CPU seconds (prepare / whole process):")
-    for (backend, dtype, kind), runs in table.items():
+    for (backend, dtype, sample, kind), runs in table.items():
         prepare = statistics.median(r["prepare"] for r in runs)
         process = statistics.median(r["process"] for r in runs)
-        print(f"  {backend:7} {dtype} {kind:6}: {prepare:.2f} / {process:.2f}")
+        where = f"{backend:7} {dtype} sample_data={sample:5} {kind:6}"
+        print(f"  {where}: {prepare:.2f} / {process:.2f}")
+    reference = backends[0]
+    print(f"\ncold prepare / {reference}'s of the same repeat: median (range)")
+    for backend in backends[1:]:
+        for dtype in dtypes:
+            for sample in settings:
+                ratios = [
+                    run["prepare"] / base["prepare"]
+                    for run, base in zip(
+                        table[backend, dtype, sample, "cold"],
+                        table[reference, dtype, sample, "cold"],
+                        strict=True,
+                    )
+                ]
+                print(
+                    f"  {backend:7} {dtype} sample_data={sample:5}: "
+                    f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+                )
 
 
 if __name__ == "__main__":

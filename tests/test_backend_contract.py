@@ -259,9 +259,11 @@ def test_training_learns_and_records_info(backend_name):
     # A fresh instance (not the shared one, already prepared by other tests), whose prepare
     # is spied on: info must hold what prepare returned, from exactly one call.
     engine = type(rbmperf.get_backend(backend_name))()
-    returned = []
+    returned, settings_asked = [], []
     real_prepare = engine.prepare
-    engine.prepare = lambda dtype: returned.append(real_prepare(dtype)) or returned[-1]
+    engine.prepare = lambda dtype, **kw: (
+        settings_asked.append(kw) or returned.append(real_prepare(dtype, **kw)) or returned[-1]
+    )
     model = rbmperf.train_rbm(X, 20, backend=engine, seed=2, **settings)
     untrained = rbmperf.initial_rbm(X.shape[1], 20, seed=2)
 
@@ -286,6 +288,7 @@ def test_training_learns_and_records_info(backend_name):
     assert len(info["epoch_seconds"]) == settings["epochs"]
     assert all(isinstance(s, float) and s > 0.0 for s in info["epoch_seconds"])
     assert len(returned) == 1 and info["prepare_seconds"] == returned[0]
+    assert settings_asked == [{"sample_data": True}]  # prepared for the epochs' setting
     if backend_name == "numba":  # compiles (or loads numba's cache): measurably > 0
         assert info["prepare_seconds"] == engine.compile_seconds["float64"] > 0.0
 

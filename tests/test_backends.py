@@ -102,17 +102,17 @@ def test_numba_first_prepare_compiles_and_a_second_instance_reuses_it(tmp_path):
 
 
 _NOTHING_COMPILES_AFTER_PREPARE = """
-import json, numba, numpy as np
+import json, sys, numba, numpy as np
 import rbmperf
-from rbmperf.backends import binary, numba_jit
+from rbmperf.backends import binary, numba_jit, sparse_data
 from rbmperf.backends.base import TrainingState
 from rbmperf.backends.binary import BinaryBackend, DensityLimits
 from rbmperf.backends.numba_jit import NumbaBackend
 
 def signatures():
     return {
-        f"{module.__name__}.{name}": len(kernel.signatures)
-        for module in (numba_jit, binary)
+        f"{module.__name__.rsplit('.', 1)[1]}.{name}": len(kernel.signatures)
+        for module in (numba_jit, binary, sparse_data)
         for name, kernel in vars(module).items()
         if isinstance(kernel, numba.core.dispatcher.Dispatcher)
     }
@@ -120,41 +120,61 @@ def signatures():
 engines = [NumbaBackend(), BinaryBackend(), BinaryBackend(DensityLimits.always()),
            BinaryBackend(DensityLimits.never())]
 dtypes = (np.float32, np.float64)
-for dtype in dtypes:
-    for engine in engines[:2]:
-        engine.prepare(dtype)
-prepared = signatures()
 rng = np.random.default_rng(0)
 grey = rng.random((250, 64)) * (rng.random((250, 64)) < 0.3)
-for dtype in dtypes:
-    for X in (grey.astype(dtype), (grey > 0.1).astype(dtype)):
-        for engine in engines:
-            for sample_data in (True, False):
+stages = {"start": signatures()}
+for sample_data in json.loads(sys.argv[1]):
+    for dtype in dtypes:
+        for engine in engines[:2]:
+            engine.prepare(dtype, sample_data=sample_data)
+    stages[f"prepared {sample_data}"] = signatures()
+    for dtype in dtypes:
+        for X in (grey.astype(dtype), (grey > 0.1).astype(dtype)):
+            for engine in engines:
                 init = rbmperf.initial_rbm(64, 20, dtype=dtype)
                 state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
                 engine.run_epoch(state, X, 100, 0.1, 0.9, rng, sample_data=sample_data)
-trained = signatures()
-print(json.dumps({name: [prepared[name], trained[name]] for name in prepared}))
+    stages[f"trained {sample_data}"] = signatures()
+print(json.dumps(stages))
 """
 
+_SPARSE_DATA_KERNELS = ("sparse_data.list_rows", "sparse_data.lists_times_rows")
 
-def test_prepare_compiles_every_kernel_training_calls_with_either_sample_data():
-    # prepare() must leave nothing to compile inside a timed epoch, whichever way v0 is
-    # taken (sampled or the data values), on every path of the binary backend. In a fresh
-    # process (earlier tests here may have compiled anything): each numba kernel's count of
-    # compiled signatures after prepare equals its count after the epochs.
+
+@pytest.mark.parametrize("order", [[True, False], [False, True]], ids=["true-first", "false-first"])
+def test_prepare_compiles_the_kernels_of_its_sample_data_setting_and_no_more(order):
+    # prepare(dtype, sample_data=s) must leave nothing to compile inside a timed epoch with
+    # that setting, on every path of the binary backend, and compile no kernel only the
+    # other setting runs: the default (sampling the data) none of the sparse-data kernels,
+    # sample_data=False not the popcount of P4. In a fresh process (earlier tests here may
+    # have compiled anything), each numba kernel's count of compiled signatures (or loaded
+    # from numba's cache: they count the same) after each step, for both orders.
     pytest.importorskip("numba")
     done = subprocess.run(
-        [sys.executable, "-c", _NOTHING_COMPILES_AFTER_PREPARE],
+        [sys.executable, "-c", _NOTHING_COMPILES_AFTER_PREPARE, json.dumps(order)],
         env={k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"},
         capture_output=True,
         text=True,
         check=True,
     )
-    counts = json.loads(done.stdout.splitlines()[-1])
-    assert counts, "no numba kernels found"
-    grown = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
-    assert not grown, f"compiled during training (after prepare, after the epochs): {grown}"
-    # The step's kernels are there, one signature per dtype (helpers are inlined into them).
-    for kernel in ("numba_jit._hidden_states", "binary._gather_rows", "binary._weight_gradient"):
-        assert counts[f"rbmperf.backends.{kernel}"] == [2, 2], kernel
+    stages = json.loads(done.stdout.splitlines()[-1])
+    assert stages["start"], "no numba kernels found"
+    assert not any(stages["start"].values()), "compiled before any prepare"
+    for setting in order:
+        prepared, trained = stages[f"prepared {setting}"], stages[f"trained {setting}"]
+        grown = {k: (prepared[k], trained[k]) for k in prepared if prepared[k] != trained[k]}
+        assert not grown, f"sample_data={setting}: compiled in the epochs: {grown}"
+    first = stages[f"prepared {order[0]}"]
+    # What the first setting's prepare compiled alone, one signature per dtype.
+    for kernel in ("numba_jit._hidden_states", "binary._gather_rows", "binary._momentum"):
+        assert first[kernel] == 2, kernel
+    # Kernels of one setting only: P4's popcount (sampled v0) and the sparse-data kernels.
+    only_in = {True: ("binary._weight_gradient",), False: _SPARSE_DATA_KERNELS}
+    for kernel in only_in[order[0]]:
+        assert first[kernel] == 2, f"sample_data={order[0]} did not compile {kernel}"
+    for kernel in only_in[order[1]]:
+        assert first[kernel] == 0, f"sample_data={order[0]} compiled {kernel}"
+    # The other setting's prepare then compiled the rest.
+    second = stages[f"prepared {order[1]}"]
+    for kernel in ("binary._weight_gradient", *_SPARSE_DATA_KERNELS):
+        assert second[kernel] == 2, kernel

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -101,6 +105,70 @@ def test_sampled_data_states_train_exactly_like_train_rbms_defaults(backend_name
     np.testing.assert_array_equal(model.intercept_visible_, reference.visible_bias)
     values = RBMTransformer(16, momentum=0.9, **settings).fit(X)
     assert not np.allclose(values.components_, model.components_)
+
+
+_FIT_COMPILES_ONLY_IN_PREPARE = """
+import json, numba, numpy as np
+import rbmperf
+from rbmperf.backends import binary, numba_jit, sparse_data
+from rbmperf.sklearn import RBMTransformer
+
+def signatures():
+    return {
+        f"{module.__name__.rsplit('.', 1)[1]}.{name}": len(kernel.signatures)
+        for module in (numba_jit, binary, sparse_data)
+        for name, kernel in vars(module).items()
+        if isinstance(kernel, numba.core.dispatcher.Dispatcher)
+    }
+
+engine = rbmperf.get_backend("binary")  # the object the estimator gets
+log = []
+real_prepare, real_epoch = engine.prepare, engine.run_epoch
+
+def prepare(dtype, **kw):
+    seconds = real_prepare(dtype, **kw)
+    log.append({"call": "prepare", "kw": kw, "signatures": signatures()})
+    return seconds
+
+def run_epoch(*args, **kw):
+    before = signatures()
+    real_epoch(*args, **kw)
+    grown = {k: n for k, n in signatures().items() if n != before[k]}
+    log.append({"call": "epoch", "kw": kw, "grown": grown})
+
+engine.prepare, engine.run_epoch = prepare, run_epoch
+rng = np.random.default_rng(0)
+X = rng.random((300, 64)) * (rng.random((300, 64)) < 0.2)
+for sample_data in (True, None):  # None: the estimator's default (the data's values)
+    settings = {} if sample_data is None else {"sample_data": sample_data}
+    RBMTransformer(16, n_iter=2, batch_size=50, backend="binary", **settings).fit(X)
+print(json.dumps({"log": log, "sparse_steps": engine.paths["v0 W.T", "sparse"]}))
+"""
+
+
+def test_fit_compiles_in_prepare_only_and_only_its_setting():
+    # The fit's epochs (what its verbose lines and a user's timing see) compile nothing:
+    # the estimator prepares the binary backend for the sample_data it trains with. With
+    # sample_data=True no sparse-data kernel compiles at all; the default (the data's
+    # values, which take the sparse path on 20% non-zero data) compiles them in prepare.
+    # In a fresh process: compiled signatures (or loaded from numba's cache) per kernel.
+    pytest.importorskip("numba")
+    done = subprocess.run(
+        [sys.executable, "-c", _FIT_COMPILES_ONLY_IN_PREPARE],
+        env={k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout.splitlines()[-1])
+    log = result["log"]
+    assert [entry["call"] for entry in log] == ["prepare", "epoch", "epoch"] * 2
+    assert [e["kw"].get("sample_data", True) for e in log] == [True] * 3 + [False] * 3
+    assert all(not entry["grown"] for entry in log if entry["call"] == "epoch"), log
+    sampled, values = log[0]["signatures"], log[3]["signatures"]
+    for kernel in ("sparse_data.list_rows", "sparse_data.lists_times_rows"):
+        assert sampled[kernel] == 0 and values[kernel] == 1, kernel
+    assert result["sparse_steps"] > 0  # the default's epochs did take the sparse kernels
 
 
 def test_sample_data_defaults_to_the_data_values_and_is_a_parameter():

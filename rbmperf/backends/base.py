@@ -102,9 +102,9 @@ def draw_uniforms(
 def tiny_epoch(backend: Backend, dtype: np.dtype, *, sample_data: bool = True) -> None:
     """Train `backend` for one epoch of a 2-row, 3-visible, 2-hidden problem of zeros.
 
-    What a just-in-time backend's :meth:`Backend.prepare` runs in `dtype` (and with
-    `sample_data` as given), so that its training path compiles (or loads from the cache)
-    there and never inside a timed epoch.
+    What a just-in-time backend's :meth:`Backend.prepare` runs in `dtype`, with the
+    `sample_data` it was given, so that that training path compiles (or loads from the
+    cache) there and never inside a timed epoch.
     """
     n_visible, n_hidden, rows = 3, 2, 2
     state = TrainingState.starting_from(
@@ -285,8 +285,25 @@ class Backend(ABC):
         self._thread_workspace = work
         return work
 
-    def prepare(self, dtype: np.dtype) -> float:
-        """Get ready to train in `dtype` (compile, warm up); return the seconds it took."""
+    def prepare(self, dtype: np.dtype, *, sample_data: bool = True) -> float:
+        """Get ready to train in `dtype` (compile, warm up); return the seconds it took.
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+            The dtype of the epochs to come.
+        sample_data : bool, default True
+            The :meth:`run_epoch` setting the epochs to come will use. A just-in-time
+            backend whose two settings run different kernels compiles only this one's, so
+            that a user's first run pays for what it uses; an epoch with the other setting
+            then compiles what it lacks on first use (inside that epoch). Callers that time
+            epochs pass the setting they will time.
+
+        Returns
+        -------
+        float
+            Seconds spent; 0 when there is nothing (more) to do.
+        """
         return 0.0
 
     @abstractmethod

@@ -384,10 +384,12 @@ class NumbaBackend(Backend):
         """Seconds spent compiling (or loading from cache) per dtype in this process."""
         return dict(self._prepared)
 
-    def prepare(self, dtype: np.dtype) -> float:
+    def prepare(self, dtype: np.dtype, *, sample_data: bool = True) -> float:
         """Compile (or load from numba's cache) every kernel for `dtype`; return seconds.
 
-        Later calls for the same dtype cost nothing and return 0.
+        Both `sample_data` settings run the same kernels (taking the data's values is numpy
+        calls), so the setting changes nothing here. Later calls for the same dtype cost
+        nothing and return 0.
         """
         dtype = np.dtype(dtype)
         if dtype.name in self._prepared:

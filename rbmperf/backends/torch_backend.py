@@ -320,7 +320,7 @@ class TorchBackend(Backend):
 
     # --- the contract -----------------------------------------------------------------------
 
-    def prepare(self, dtype: np.dtype) -> float:
+    def prepare(self, dtype: np.dtype, *, sample_data: bool = True) -> float:
         import time
 
         began = time.perf_counter()

@@ -252,11 +252,12 @@ class RBMTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         state = TrainingState(
             self.components_, self.intercept_hidden_, self.intercept_visible_, *self._speeds
         )
-        engine.prepare(dtype)
+        sample_data = bool(self.sample_data)
+        # Compiles for this setting (the data's values by default), so no epoch compiles.
+        engine.prepare(dtype, sample_data=sample_data)
         self.backend_ = engine.name
         rows = chunk_rows(data.shape[1], dtype, multiple=self.batch_size)
         learning_rate, momentum = float(self.learning_rate), float(self.momentum)
-        sample_data = bool(self.sample_data)
         for epoch in range(epochs):
             began = time.perf_counter()
             n_clipped = 0

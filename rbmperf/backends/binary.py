@@ -13,7 +13,9 @@ coincidences, so:
   for which ``v[i, j] = 1``. Inside an epoch W lives transposed, (V, H) with rows padded to
   64-byte multiples on a 64-byte-aligned base and one extra row of zeros; eight rows are
   added per pass over the output row, the index list padded to a multiple of eight with
-  the zero row (no remainder loops).
+  the zero row (no remainder loops). P3 starts from P1 where that reads fewer rows: v1 is
+  a reconstruction of v0, so a row of v1 usually differs from its v0 in fewer units than
+  it has ones, and ``P3[i] = P1[i] + Σ_{v1[i] ∖ v0[i]} Wᵀ[j] − Σ_{v0[i] ∖ v1[i]} Wᵀ[j]``.
 * **P4 by popcount, exactly.** Each column of v0 and of h0 is packed over the batch into
   ⌈B/64⌉ 64-bit words; ``(h0ᵀ v0)[k, j] = Σ_words popcount(h_word[k] & v_word[j])``, an
   integer, so P4 is bit-exact. ``llvm.ctpop`` is exact on every CPU: LLVM lowers it to the
@@ -239,7 +241,7 @@ def _pack_bits(flags, flag_words, rows, cols, row_bits, column_bits):
 
 
 @numba.njit(**_JIT)
-def _gather_rows(source, bits, rows, width, out, indices):
+def _gather_rows(source, bits, rows, width, out, indices, base_bits, from_base):
     """``out[i, :width] = Σ_{j: bit j of bits[i] set} source[j, :width]`` for i < rows.
 
     P1 and P3 (source Wᵀ, bits the rows of v) and P5ᵀ (source h1_probs, bits the columns of
@@ -247,13 +249,40 @@ def _gather_rows(source, bits, rows, width, out, indices):
     index list of each output row is padded with it to a multiple of eight, so rows are
     added eight per pass with no remainder loop (that row stays in L1). The index read-out
     and the additions are written inline: as separate helpers they cost two more compiles.
+
+    With `from_base`, ``out[i]`` holds on entry the same product for the bits
+    ``base_bits[i]`` (P3 after P1: v1 is a reconstruction of v0, so the two share most of
+    their ones), and a row whose ones differ from its base's in fewer rows than it has is
+    updated instead: ``out[i] += Σ_{bits[i] ∖ base} − Σ_{base ∖ bits[i]}`` (subtracted
+    rows listed from the middle of `indices`, which must hold two lists). The kernel
+    gathers whichever way reads fewer rows of `source`, row by row. Without `from_base`
+    `base_bits` is not read.
     """
     zero_row = source.shape[0] - 1
+    half = indices.size // 2
     for i in range(rows):
+        update = False
+        if from_base:  # rows read either way, each list padded to a multiple of 8
+            ones = added = removed = 0
+            for c in range(bits.shape[1]):
+                word, base_word = bits[i, c], base_bits[i, c]
+                ones += _popcount(word)
+                added += _popcount(word & ~base_word)
+                removed += _popcount(base_word & ~word)
+            update = (added + 7) // 8 + (removed + 7) // 8 < (ones + 7) // 8
         n = 0
+        m = half
         for c in range(bits.shape[1]):  # the positions of the set bits, by tzcnt
             word = bits[i, c]
             base = c * _WORD_BITS
+            if update:
+                base_word = base_bits[i, c]
+                gone = base_word & ~word
+                word &= ~base_word
+                while gone != np.uint64(0):
+                    indices[m] = base + _trailing_zeros(gone)
+                    m += 1
+                    gone &= gone - np.uint64(1)
             while word != np.uint64(0):
                 indices[n] = base + _trailing_zeros(word)
                 n += 1
@@ -261,14 +290,25 @@ def _gather_rows(source, bits, rows, width, out, indices):
         while n % 8 != 0:
             indices[n] = zero_row
             n += 1
+        while (m - half) % 8 != 0:
+            indices[m] = zero_row
+            m += 1
         row = out[i]
-        for k in range(width):
-            row[k] = 0.0
+        if not update:
+            for k in range(width):
+                row[k] = 0.0
         for p in range(0, n, 8):
             r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
             r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
             for k in range(width):
                 row[k] += ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
+                    (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
+                )
+        for p in range(half, m, 8):
+            r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
+            r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
+            for k in range(width):
+                row[k] -= ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
                     (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
                 )
 
@@ -454,7 +494,8 @@ class BinaryWorkspace:
         self.h0_column_bits = np.zeros((words, padded), dtype=np.uint64)
         # v1's column bits one visible unit a row: P5 is then the same gather as P1 and P3.
         self.v1_columns = np.zeros((n_visible, words), dtype=np.uint64)
-        self.indices = np.zeros(max(n_visible, n_hidden, batch_size) + 8, dtype=np.int64)
+        # Two index lists of up to max(V, H, B) + 8 entries: added and subtracted rows.
+        self.indices = np.zeros(2 * (max(n_visible, n_hidden, batch_size) + 8), dtype=np.int64)
         self.counts = np.zeros(n_hidden, dtype=np.int64)
         self.visible_sums = np.zeros(n_visible, dtype=dtype)
         self.prob_sums = np.zeros(max(n_visible, n_hidden), dtype=dtype)
@@ -569,7 +610,10 @@ def _cd1_into(
         gather_p1 = popcount = False
         v0_dense = v0
     if gather_p1:
-        _gather_rows(work.W_rows, work.v0_row_bits, rows, n_hidden, pre, work.indices)
+        _gather_rows(
+            work.W_rows, work.v0_row_bits, rows, n_hidden, pre, work.indices, work.v0_row_bits,
+            False,
+        )  # fmt: skip
     if sample_data and (not gather_p1 or not popcount):
         np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
     if not sample_data and sparse_data:
@@ -592,8 +636,9 @@ def _cd1_into(
         if not work.rows_current:  # the momentum pass keeps them after the first batch
             np.copyto(work.W_hidden_rows[:n_hidden, :n_visible], W.T)
         _gather_rows(
-            work.W_hidden_rows, work.h0_row_bits, rows, n_visible, visible_pre, work.indices
-        )
+            work.W_hidden_rows, work.h0_row_bits, rows, n_visible, visible_pre, work.indices,
+            work.h0_row_bits, False,
+        )  # fmt: skip
     else:
         np.matmul(h0, W.T, out=visible_pre[:rows])
     counter = _sample_states(
@@ -610,7 +655,12 @@ def _cd1_into(
     gather_p3 = v1_density <= limits.gather
     column_gather = v1_density <= limits.column_gather
     if gather_p3:
-        _gather_rows(work.W_rows, work.v1_row_bits, rows, n_hidden, pre, work.indices)
+        # `pre` still holds P1 = v0 Wᵀ (sampling h0 only read it): rows of v1 close to
+        # their v0 are updated from it. Not when v0 is the data's values (no v0 bits).
+        _gather_rows(
+            work.W_rows, work.v1_row_bits, rows, n_hidden, pre, work.indices, work.v0_row_bits,
+            sample_data,
+        )  # fmt: skip
     if not gather_p3 or not column_gather:
         np.copyto(work.v1_states[:rows], work.v1_flags[:rows, :n_visible])
     if not gather_p3:
@@ -623,7 +673,10 @@ def _cd1_into(
     dW_t = work.dW_t
     if column_gather:  # P5ᵀ into dW_t, then combined with P4ᵀ in place
         np.copyto(work.v1_columns, work.v1_column_bits.T)
-        _gather_rows(work.h1_rows, work.v1_columns, n_visible, n_hidden, dW_t, work.indices)
+        _gather_rows(
+            work.h1_rows, work.v1_columns, n_visible, n_hidden, dW_t, work.indices,
+            work.v1_columns, False,
+        )  # fmt: skip
     else:
         h1_probs = work.h1_probs[:rows, :n_hidden]
         np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])

@@ -317,25 +317,20 @@ def _gather_rows(source, bits, rows, width, out, indices, base_bits, from_base):
         first, second_row = out[i], out[second]
         if not update:
             for k in range(width):
-                second_row[k] = 0.0
-            for k in range(width):
                 first[k] = 0.0
-        for p in range(0, n_both, 8):  # never for an updated or unpaired row
-            r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
-            r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]
-            for k in range(width):
-                total = ((source[r0, k] + source[r1, k]) + (source[r2, k] + source[r3, k])) + (
-                    (source[r4, k] + source[r5, k]) + (source[r6, k] + source[r7, k])
-                )
-                first[k] += total
-                second_row[k] += total
         # In the source's dtype: a float64 factor would turn float32 sums into float64 ones.
         one = source.dtype.type(1.0)
-        sign = -one if update else one
-        for row, start, stop, factor in (
-            (first, third, n_first, one),
-            (second_row, 2 * third, n_second, sign),
-        ):
+        # Three lists through one loop (one compiled loop body): the rows both take into the
+        # first row, which is then copied into the second, the first's own rows, the
+        # second's own rows (subtracted from an updated row, which is its own second).
+        for part in range(3):
+            if part == 1 and second != i:
+                for k in range(width):
+                    second_row[k] = first[k]
+            row = second_row if part == 2 else first
+            start = 0 if part == 0 else (third if part == 1 else 2 * third)
+            stop = n_both if part == 0 else (n_first if part == 1 else n_second)
+            factor = -one if part == 2 and update else one
             for p in range(start, stop, 8):
                 r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
                 r4, r5, r6, r7 = indices[p + 4], indices[p + 5], indices[p + 6], indices[p + 7]

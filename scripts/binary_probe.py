@@ -201,10 +201,15 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     pre = work.hidden_pre
     clock(
         "P1 gather",
-        lambda: binary._gather_rows(work.W_rows, work.v0_row_bits, rows, H, pre, work.indices),
+        lambda: binary._gather_rows(
+            work.W_rows, work.v0_row_bits, rows, H, pre, work.indices, work.v0_row_bits, False
+        ),
     )
     clock("P1 dense (BLAS)", lambda: np.matmul(batch, W, out=pre[:rows, :H]))
-    binary._gather_rows(work.W_rows, work.v0_row_bits, rows, H, pre, work.indices)
+    binary._gather_rows(
+        work.W_rows, work.v0_row_bits, rows, H, pre, work.indices, work.v0_row_bits, False
+    )
+    p1 = pre.copy()
     clock(
         "hidden states",
         lambda: binary._sample_states(
@@ -228,7 +233,14 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     clock(
         "P2 gather",
         lambda: binary._gather_rows(
-            work.W_hidden_rows, work.h0_row_bits, rows, n_visible, vis, work.indices
+            work.W_hidden_rows,
+            work.h0_row_bits,
+            rows,
+            n_visible,
+            vis,
+            work.indices,
+            work.h0_row_bits,
+            False,
         ),
     )
     clock(
@@ -250,8 +262,19 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
     )
     clock(
         "P3 gather",
-        lambda: binary._gather_rows(work.W_rows, work.v1_row_bits, rows, H, pre, work.indices),
+        lambda: binary._gather_rows(
+            work.W_rows, work.v1_row_bits, rows, H, pre, work.indices, work.v1_row_bits, False
+        ),
     )
+
+    def p3_from_p1():
+        np.copyto(pre, p1)
+        binary._gather_rows(
+            work.W_rows, work.v1_row_bits, rows, H, pre, work.indices, work.v0_row_bits, True
+        )
+
+    clock("copy of P1 (for the next)", lambda: np.copyto(pre, p1))
+    clock("P3 from P1 (incl. copy)", p3_from_p1)
     clock(
         "negative hidden",
         lambda: binary._negative_hidden(
@@ -271,7 +294,14 @@ def stages(dtype, X, n_hidden, batch_size, repeats=200):
         lambda: (
             np.copyto(work.v1_columns, work.v1_column_bits.T),
             binary._gather_rows(
-                work.h1_rows, work.v1_columns, n_visible, H, work.dW_t, work.indices
+                work.h1_rows,
+                work.v1_columns,
+                n_visible,
+                H,
+                work.dW_t,
+                work.indices,
+                work.v1_columns,
+                False,
             ),
         ),
     )

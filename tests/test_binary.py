@@ -97,6 +97,57 @@ def test_h0_v0_inside_a_step_is_the_exact_dense_product(dtype):
     assert not counts[n_hidden:].any()  # the padded hidden columns count nothing
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_gather_from_a_base_product_equals_a_fresh_gather(dtype):
+    # P3 after P1: rows of v1 close to their v0 are updated from P1, the others gathered
+    # afresh. Rows 0-39 differ from their base in a few ones (updated), rows 40-69 in all
+    # (gathered: their base product is poisoned with NaN, which an update would keep).
+    rng = np.random.default_rng(11)
+    rows, n_source, width = 70, 150, 37
+    source = np.zeros((n_source + 1, 48), dtype=dtype)  # last row zero: the padding row
+    source[:n_source, :width] = rng.standard_normal((n_source, width))
+    v = rng.random((rows, n_source)) < 0.2
+    base = v.copy()
+    flips = rng.random((40, n_source)) < 0.03
+    base[:40] ^= flips
+    base[40:] = rng.random((30, n_source)) < 0.2
+    bits_v, _, _ = packed(v.astype(np.uint8))
+    bits_base, _, _ = packed(base.astype(np.uint8))
+    indices = np.zeros(3 * (n_source + 8), dtype=np.int64)
+    out = np.zeros((rows, 48), dtype=dtype)
+    binary._gather_rows(source, bits_base, rows, width, out, indices, bits_base, False)
+    out[40:] = np.nan
+    binary._gather_rows(source, bits_v, rows, width, out, indices, bits_base, True)
+    wanted = v.astype(np.float64) @ source[:n_source, :width].astype(np.float64)
+    assert relative_error(out[:, :width].astype(np.float64), wanted) <= TOLERANCE[dtype]
+    # Rows 0-39 were updated: their sums differ from a fresh gather's in order (rounding).
+    fresh = np.zeros_like(out)
+    binary._gather_rows(source, bits_v, rows, width, fresh, indices, bits_v, False)
+    assert not np.array_equal(out[:40, :width], fresh[:40, :width])
+
+
+@pytest.mark.parametrize("rows", [1, 2, 7, 64])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_gather_in_pairs_equals_the_dense_product(rows, dtype):
+    # Output rows in pairs (the rows both take read once), the last one alone if `rows` is
+    # odd; rows 0 and 1 identical (every row shared), 2 and 3 disjoint (none shared).
+    rng = np.random.default_rng(rows)
+    n_source, width = 130, 37
+    source = np.zeros((n_source + 1, 48), dtype=dtype)
+    source[:n_source, :width] = rng.standard_normal((n_source, width))
+    v = rng.random((rows, n_source)) < 0.3
+    if rows >= 4:
+        v[1] = v[0]
+        v[3] = ~v[2]
+    bits, _, _ = packed(v.astype(np.uint8))
+    indices = np.zeros(3 * (n_source + 8), dtype=np.int64)
+    out = np.full((rows + 1, 48), np.nan, dtype=dtype)  # a row past `rows` stays untouched
+    binary._gather_rows(source, bits, rows, width, out, indices, bits, False)
+    wanted = v.astype(np.float64) @ source[:n_source, :width].astype(np.float64)
+    assert relative_error(out[:rows, :width].astype(np.float64), wanted) <= TOLERANCE[dtype]
+    assert np.isnan(out[rows]).all()
+
+
 def reference_states(W, hidden_bias, v0_states, u_h0):
     pre = v0_states @ W.astype(np.float64).T + hidden_bias.astype(np.float64)
     return (1.0 / (1.0 + np.exp(-pre)) > u_h0).astype(np.float64)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from test_report import SIZES, fake_sweep
 
+from rbmperf.engine.memory import TINY_PEAK_BYTES
 from rbmperf.errors import ResultsWarning
 from rbmperf.report import tables, write_report
 from rbmperf.report.console import summary_text
@@ -95,7 +96,11 @@ def test_naive_memory_grows_with_n_because_every_batch_is_the_whole_data(swept):
 def test_numpy_memory_stays_flat(swept):
     _, records = swept
     numpy = peaks_of(records, "numpy")
-    assert max(numpy.values()) <= 1.25 * min(numpy.values())
+    # The peaks here are a few KB, so one stray allocation moves them by a quarter (the
+    # whole suite under load once measured 7.5 KB at one size; tracemalloc counts every
+    # thread's allocations): allowed up to the floor below which the engine reads memory
+    # as constant.
+    assert max(numpy.values()) <= 1.25 * min(numpy.values()) + TINY_PEAK_BYTES
     # Far less than one copy of the data at the largest size.
     assert max(numpy.values()) < 320 * N_VISIBLE * 4
     summary = summarize(records)

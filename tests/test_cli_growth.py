@@ -175,7 +175,8 @@ def test_instruction_counts_give_the_same_exponent_twice(capsys):
     assert again.subtracted and again.result.sizes == tuple(sizes)
     # Counts repeat to about 1e-3 here, not to the instruction (even `python -c pass` moves
     # by ~40 k of its 26 M between runs, with PYTHONHASHSEED=0 and ASLR off); over 15-60 M
-    # instructions of work the exponent moves by less than 0.005.
+    # instructions of work the exponent moves by up to ~0.006 between runs (issue 19), and
+    # the printed k is rounded to 0.01 (±0.005): 0.0067 apart was seen once.
     exponent = again.result.growth.exponent
-    assert abs(exponent - printed) < 0.006, (printed, again.result)
+    assert abs(exponent - printed) < 0.012, (printed, again.result)
     assert 0.9 <= exponent <= 1.1, again.result

@@ -44,13 +44,17 @@ packing the bits of that mini-batch, with a limit (:class:`DensityLimits`) and a
 runs the BLAS product on the 0/1 states expanded from the bytes. P4's popcount costs the
 same at any density and is always used by default. :meth:`DensityLimits.always` and
 :meth:`DensityLimits.never` force one path (the tests run both). With ``sample_data=False``
-v0 is the data's values, not 0/1 states: P1 and P4 then run BLAS on the data itself.
+v0 is the data's values, not 0/1 states: P1 and P4 then skip the data's zeros instead
+(:mod:`rbmperf.backends.sparse_data`), or run BLAS on a batch denser than
+``DensityLimits.data``.
 
 **Same mathematics as** :mod:`rbmperf.backends.numba_jit`: its vectorised logistic and its
 counter-based generator (same key from the numpy Generator, same counters in the same
 order), so for the same seed both backends draw the same uniforms and differ only in the
 rounding of the products. Under ``NUMBA_DISABLE_JIT=1`` every kernel runs as plain Python
-(the intrinsics have Python bodies) and gives bitwise the same numbers.
+(the intrinsics have Python bodies), but the bit packing's uint64 arithmetic then wraps
+with numpy overflow warnings, which the test-suite treats as errors: such runs are not
+supported at present (issue 21 found it; nothing in CI uses them).
 
 Limits: the padded (V, H) layout exists only inside an epoch (``TrainingState`` holds the
 contract's (H, V) arrays at its boundary), so each epoch pays two transposes of W and of its

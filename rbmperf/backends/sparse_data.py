@@ -22,9 +22,10 @@ float rounding, not bitwise. A gather is memory-bound (one row of ``M`` per non-
 BLAS is compute-bound: the sparse path pays below roughly a third non-zeros at this
 project's sizes (``docs/performance.md``).
 
-Users: :mod:`rbmperf.backends.binary` (P1 and P4 with ``sample_data=False``) and the DBN's
-back-propagation (:mod:`rbmperf.dbn.backprop`: the first layer's forward product and weight
-gradient). Needs numba; callers without it take the dense path.
+Users: :mod:`rbmperf.backends.binary` (P1 and P4 with ``sample_data=False``: the listing
+and the products) and the DBN's back-propagation, which lists a batch's sparse columns
+itself (:mod:`rbmperf.dbn.split_data`) and multiplies with :func:`lists_times_rows`. Needs
+numba; callers without it take the dense path.
 """
 
 from __future__ import annotations

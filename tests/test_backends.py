@@ -178,3 +178,22 @@ def test_prepare_compiles_the_kernels_of_its_sample_data_setting_and_no_more(ord
     second = stages[f"prepared {order[1]}"]
     for kernel in ("binary._weight_gradient", *_SPARSE_DATA_KERNELS):
         assert second[kernel] == 2, kernel
+
+
+@pytest.mark.parametrize("name", [s.name for s in backend_status() if s.available])
+def test_prepare_rejects_a_bad_dtype_or_setting_before_compiling(name):
+    from rbmperf.errors import InputError, InputTypeError
+
+    backend = rbmperf.get_backend(name)
+    with pytest.raises(InputError, match="dtype must be one of float32, float64; got 'int32'"):
+        backend.prepare("int32")
+    with pytest.raises(InputTypeError, match="sample_data must be True or False; got str 'no'"):
+        backend.prepare(np.dtype("float32"), sample_data="no")
+
+
+def test_preparing_backprop_rejects_a_bad_dtype():
+    from rbmperf.dbn.backprop import prepare_gradient_descent
+    from rbmperf.errors import InputError
+
+    with pytest.raises(InputError, match="dtype must be one of float32, float64; got 'int8'"):
+        prepare_gradient_descent("int8")

@@ -54,6 +54,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..validation import check_bool, check_dtype
+
 Gradient = tuple[np.ndarray, np.ndarray, np.ndarray]
 Uniforms = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -303,7 +305,15 @@ class Backend(ABC):
         -------
         float
             Seconds spent; 0 when there is nothing (more) to do.
+
+        Raises
+        ------
+        InputError
+            If `dtype` is not float32 or float64, or `sample_data` is not a bool (every
+            backend checks both, whether or not it compiles anything).
         """
+        check_dtype(dtype)
+        check_bool(sample_data, "sample_data")
         return 0.0
 
     @abstractmethod

@@ -74,6 +74,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
+from ..validation import check_bool, check_dtype
 from .base import (
     Backend,
     Gradient,
@@ -818,8 +819,13 @@ class BinaryBackend(Backend):
         -------
         float
             Wall seconds spent (0 if already prepared).
+
+        Raises
+        ------
+        InputError
+            If `dtype` is not float32 or float64, or `sample_data` is not a bool.
         """
-        dtype, sample_data = np.dtype(dtype), bool(sample_data)
+        dtype, sample_data = check_dtype(dtype), check_bool(sample_data, "sample_data")
         key = (dtype.name, sample_data)
         if key in self._prepared:
             return 0.0

@@ -41,6 +41,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic, overload
 
+from ..validation import check_bool, check_dtype
 from .base import Backend, Gradient, TrainingState, Uniforms, Workspace, slice_batches, tiny_epoch
 
 # error_model="numpy": a division need not check for zero, so loops with one vectorise.
@@ -391,7 +392,8 @@ class NumbaBackend(Backend):
         calls), so the setting changes nothing here. Later calls for the same dtype cost
         nothing and return 0.
         """
-        dtype = np.dtype(dtype)
+        dtype = check_dtype(dtype)
+        check_bool(sample_data, "sample_data")
         if dtype.name in self._prepared:
             return 0.0
         start = time.perf_counter()

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..validation import check_bool, check_dtype
 from .base import Backend, BackendUnavailable, Gradient, PerThread, TrainingState, Uniforms
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -323,6 +324,8 @@ class TorchBackend(Backend):
     def prepare(self, dtype: np.dtype, *, sample_data: bool = True) -> float:
         import time
 
+        check_dtype(dtype)
+        check_bool(sample_data, "sample_data")
         began = time.perf_counter()
         import torch
 

@@ -45,6 +45,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..progress import progress_bar
+from ..validation import check_dtype
 from .fused import activate, back_through, descend, gradient_descend, softmax_error
 from .network import DeepNetwork
 
@@ -90,8 +91,13 @@ def prepare_gradient_descent(dtype: np.dtype | str) -> float:
     -------
     float
         Wall seconds this call spent (0.0 if `dtype` was prepared before in this process).
+
+    Raises
+    ------
+    InputError
+        If `dtype` is not float32 or float64.
     """
-    dtype = np.dtype(dtype)
+    dtype = check_dtype(dtype)
     if dtype.name in _PREPARED:
         return 0.0
     began = time.perf_counter()

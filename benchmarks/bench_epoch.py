@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import time
 
-from .common import backend_names, backend_or_skip, epoch_fixture, run_epoch
+from .common import (
+    backend_names,
+    backend_or_skip,
+    epoch_fixture,
+    run_epoch,
+    state_dependent_backend_names,
+)
 
 # The naive backend reproduces the blog's O(N²) epoch: keep it to sizes it finishes in
 # about a second (N = 4,000 already takes several).
 NAIVE_MAX_SAMPLES = 1000
 
 
-class Epoch:
-    """One epoch of CD-1 training, V = 784, H = 300, B = 100, float32.
+# Five sizes, doubling, so that ``rbmperf history`` can fit each backend's growth at every
+# commit asv times (``fit_growth`` needs four sizes for a verdict and uses the largest four
+# of five, 2,000–16,000, where fixed per-epoch costs no longer bend the curve).
+EPOCH_SIZES = [1000, 2000, 4000, 8000, 16000]
 
-    Five sizes, doubling, so that ``rbmperf history`` can fit each backend's growth at every
-    commit asv times (``fit_growth`` needs four sizes for a verdict and uses the largest
-    four of five, 2,000–16,000, where fixed per-epoch costs no longer bend the curve).
-    """
 
-    params = (backend_names(), [1000, 2000, 4000, 8000, 16000])
+class _TimedEpoch:
+    """How an epoch is timed: once per sample, in CPU time."""
+
     param_names = ("backend", "n_samples")
     # An epoch is long enough to time on its own; warm-up happens in setup.
     number = 1
@@ -31,15 +37,21 @@ class Epoch:
     warmup_time = 0.0
     timeout = 120
 
+    def time_epoch(self, backend_name: str, n_samples: int) -> None:
+        run_epoch(self.backend, self.state, self.X, self.rng)
+
+
+class Epoch(_TimedEpoch):
+    """One epoch of CD-1 training, V = 784, H = 300, B = 100, float32, from a fresh model."""
+
+    params = (backend_names(), EPOCH_SIZES)
+
     def setup(self, backend_name: str, n_samples: int) -> None:
         if backend_name == "naive" and n_samples > NAIVE_MAX_SAMPLES:
             raise NotImplementedError("the naive backend is O(N²): only small N is timed")
         self.backend = backend_or_skip(backend_name)
         self.state, self.X, self.rng = epoch_fixture(self.backend, n_samples, "float32")
         # One untimed epoch: first-touch page faults, workspace allocation.
-        run_epoch(self.backend, self.state, self.X, self.rng)
-
-    def time_epoch(self, backend_name: str, n_samples: int) -> None:
         run_epoch(self.backend, self.state, self.X, self.rng)
 
     def peakmem_epoch(self, backend_name: str, n_samples: int) -> None:
@@ -76,7 +88,7 @@ class EpochMemory:
 STEADY_STATE_ROWS = 16_000
 
 
-class SteadyEpoch:
+class SteadyEpoch(_TimedEpoch):
     """One epoch of a backend whose cost depends on the model's state, at steady state.
 
     ``binary`` skips the zeros of its 0/1 states, and their density falls as the model learns
@@ -89,19 +101,10 @@ class SteadyEpoch:
     comparison, ``docs/performance.md``); the sweep's synthetic MNIST is where they part.
     """
 
-    params = (["binary"], [1000, 2000, 4000, 8000, 16000])
-    param_names = ("backend", "n_samples")
-    number = 1
-    repeat = (3, 7, 6.0)
-    timer = time.process_time
-    warmup_time = 0.0
-    timeout = 120
+    params = (state_dependent_backend_names(), EPOCH_SIZES)
 
     def setup(self, backend_name: str, n_samples: int) -> None:
         self.backend = backend_or_skip(backend_name)
         self.state, self.X, self.rng = epoch_fixture(self.backend, n_samples, "float32")
         for _ in range(-(-STEADY_STATE_ROWS // n_samples)):
             run_epoch(self.backend, self.state, self.X, self.rng)
-
-    def time_epoch(self, backend_name: str, n_samples: int) -> None:
-        run_epoch(self.backend, self.state, self.X, self.rng)

@@ -95,6 +95,30 @@ def backend_names() -> list[str]:
     return [status.name for status in backend_status()]
 
 
+def state_dependent_backend_names() -> list[str]:
+    """Registered backends whose epoch cost depends on the model's state, registry order.
+
+    Those that declare ``cost_depends_on_state`` (the sweep times them at steady state); a
+    backend that cannot be made here is left out. Commits before that attribute existed
+    had one such backend, ``binary``, which is named for them.
+    """
+    import rbmperf
+
+    declared, names = False, []
+    for name in backend_names():
+        try:
+            backend = rbmperf.get_backend(name)
+        except Exception:  # unavailable here, or a commit whose registry differs
+            continue
+        flag = getattr(type(backend), "cost_depends_on_state", None)
+        declared = declared or flag is not None
+        if flag:
+            names.append(name)
+    if not declared and "binary" in backend_names():
+        return ["binary"]
+    return names
+
+
 def backend_or_skip(name: str):
     """The rbmperf backend called `name`, or ``NotImplementedError`` so that asv skips it."""
     try:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 from llvmlite import ir
-from numba.core import types
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from .numba_jit import _JIT
@@ -53,11 +53,43 @@ def _trailing_zeros(typingctx, word):
     return types.int64(types.uint64), codegen
 
 
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Ask the CPU to start loading the cache line of ``array[index]`` (``llvm.prefetch``).
+
+    A hint, for reads, to keep in every cache level; it changes no value. `array` must be
+    1-D and `index` within it (no wraparound).
+    """
+    if not (isinstance(array, types.Array) and array.ndim == 1):
+        return None
+    if not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(
+            context, builder, array_type, view, [args[1]], wraparound=False
+        )
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        hint = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
+        prefetch = cgutils.get_or_insert_function(builder.module, hint, "llvm.prefetch.p0")
+        # read (0), keep in all levels (3), data cache (1)
+        builder.call(prefetch, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
+
+
 if numba.config.DISABLE_JIT:  # pure Python (coverage runs): intrinsics cannot be called
 
     def _trailing_zeros(word):
         word = int(word)
         return (word & -word).bit_length() - 1
+
+    def _prefetch(array, index):
+        return None
 
 
 @numba.njit(**_JIT)

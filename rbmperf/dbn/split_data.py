@@ -24,7 +24,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..backends.sparse_data import _trailing_zeros, lists_times_rows
+from ..backends.sparse_data import _prefetch, _trailing_zeros, lists_times_rows
 
 __all__ = ["SplitBatches", "split_rows"]
 
@@ -51,10 +51,17 @@ def split_rows(
     """
     n_columns = X.shape[1]
     n_sparse = column_pointers.shape[0] - 1
+    line = 64 // X.itemsize  # values a cache line
     count = 0
     pointers[0] = 0
     for r in range(rows):
         row = X[order[start + r]]
+        # The rows are shuffled, so each is a fresh trip to memory: start loading the next
+        # one while this one is split (issue 21: ~86 → ~72 µs a batch of 100 rows).
+        if r + 1 < rows:
+            upcoming = X[order[start + r + 1]]
+            for j in range(0, n_columns, line):
+                _prefetch(upcoming, j)
         out = block[r]
         for c in range(dense_columns.shape[0]):
             out[c] = row[dense_columns[c]]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,12 @@ LIMITS = {
     "binary": DensityLimits.always(),
     "dense": DensityLimits.never(),
     "auto": DensityLimits(),
+}
+# h0 W by gather with h0.T v0 by BLAS, and the other way round: the step expands h0 into
+# floats only for a BLAS product that reads them.
+MIXED_LIMITS = {
+    "p2 gather, p4 blas": DensityLimits(-1.0, -1.0, -1.0, 1.0, -1.0),
+    "p2 blas, p4 popcount": DensityLimits(1.0, 1.0, 1.0, -1.0, 1.0),
 }
 
 
@@ -88,7 +95,8 @@ def test_h0_v0_inside_a_step_is_the_exact_dense_product(dtype):
     binary._cd1_into(
         work, hidden_bias, visible_bias, v0, uniforms, np.uint64(0), np.uint64(0), LIMITS["auto"]
     )
-    h0 = work.h0_states.astype(np.float64)
+    # The sampling kernel's 0/1 bytes (h0 as floats is only expanded for a BLAS product).
+    h0 = work.h0_flags[:, : W.shape[0]].astype(np.float64)
     v0_states = (v0 > uniforms[0]).astype(np.float64)
     np.testing.assert_array_equal(h0, reference_states(W, hidden_bias, v0_states, uniforms[1]))
     counts = binary.coincidence_counts(work.v0_column_bits, work.h0_column_bits, 70)
@@ -239,7 +247,7 @@ def test_kernels_draw_exactly_the_numba_backends_stream(dtype, sample_data):
 
 
 @pytest.mark.parametrize("sample_data", [True, False], ids=["sampled", "values"])
-@pytest.mark.parametrize("path", ["binary", "dense"])
+@pytest.mark.parametrize("path", ["binary", "dense", *MIXED_LIMITS])
 def test_epoch_equals_a_reference_epoch_on_the_same_stream(path, sample_data):
     """Whole epochs, batches of 130 rows (three words of bits) and a 50-row tail (one)."""
     X = structured_data(310)
@@ -247,7 +255,7 @@ def test_epoch_equals_a_reference_epoch_on_the_same_stream(path, sample_data):
     init = rbmperf.initial_rbm(n_visible, n_hidden)
     state = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
     expected = TrainingState.starting_from(init.W, init.hidden_bias, init.visible_bias)
-    backend = BinaryBackend(LIMITS[path])
+    backend = BinaryBackend({**LIMITS, **MIXED_LIMITS}[path])
     for epoch in range(2):
         rng = np.random.default_rng(epoch)
         backend.run_epoch(state, X, batch, 0.1, 0.9, rng, sample_data=sample_data)
@@ -356,6 +364,51 @@ def test_same_seed_gives_bitwise_identical_weights_on_each_path(path, dtype):
             rbmperf.train_rbm(X, 16, backend=backend, epochs=2, batch_size=50, dtype=dtype).W
         )
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_path_codes_name_each_products_path():
+    # A step tallies one code (a bit per product, one for the data's values); the epoch
+    # expands the tally into the (product, path) counts of `paths`.
+    sampled = 0b01011  # v0 W.T, h0 W and h0.T v0 binary; v1 W.T, h1_probs.T v1 dense
+    assert binary._PATH_KEYS[sampled] == (
+        ("v0 W.T", "binary"),
+        ("h0 W", "binary"),
+        ("v1 W.T", "dense"),
+        ("h0.T v0", "binary"),
+        ("h1_probs.T v1", "dense"),
+    )
+    on_values = binary._ON_VALUES | 0b01001  # the data's zeros skipped by P1 and P4
+    assert binary._PATH_KEYS[on_values][0] == ("v0 W.T", "sparse")
+    assert binary._PATH_KEYS[on_values][3] == ("h0.T v0", "sparse")
+    assert binary._PATH_KEYS[binary._ON_VALUES][0] == ("v0 W.T", "dense")
+    paths = Counter({("h0 W", "dense"): 1})
+    tally = [0] * len(binary._PATH_KEYS)
+    tally[sampled] = 2
+    tally[0] = 1
+    binary._count_paths(paths, tally)
+    assert paths == {
+        ("v0 W.T", "binary"): 2,
+        ("v0 W.T", "dense"): 1,
+        ("h0 W", "binary"): 2,
+        ("h0 W", "dense"): 2,
+        ("v1 W.T", "dense"): 3,
+        ("h0.T v0", "binary"): 2,
+        ("h0.T v0", "dense"): 1,
+        ("h1_probs.T v1", "dense"): 3,
+    }
+
+
+def test_step_views_are_made_once_per_row_count_and_see_the_buffers():
+    work = BinaryWorkspace(100, 30, 20, np.float32)
+    full, tail = work.step_views(100), work.step_views(37)
+    assert work.step_views(100) is full and work.step_views(37) is tail
+    assert full.scale == np.float32(1 / 100) and tail.scale == np.float32(1 / 37)
+    assert tail.h0.shape == (37, 20) and tail.v1_flags.shape == (37, 30)
+    assert np.shares_memory(tail.h0, work.h0_states)
+    assert np.shares_memory(tail.pre, work.hidden_pre)
+    for rows in range(1, 10):  # epochs over many row counts keep only a few
+        work.step_views(rows)
+    assert len(work._step_views) <= 4
 
 
 def test_run_epoch_memory_stays_small():

@@ -393,10 +393,13 @@ def _momentum(
 
 
 @numba.njit(**_JIT)
-def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, scale, total):
+def _negative_hidden(pre, bias, n_hidden, rows, h0, h1_probs, d_bias, scale, total):
     """h1_probs = logistic(pre + bias); d_bias = scale · Σ_rows (h0 − h1_probs).
 
-    `pre` must not be `h1_probs`: LLVM's run-time overlap check would pick the scalar loop.
+    `h0` is read as the sampling kernel's 0/1 bytes (`h0_flags`), cast to `pre`'s dtype
+    before the subtraction (the same values as the 0/1 floats, so the same sums): the step
+    then expands h0 into floats only when a BLAS product needs them. `pre` must not be
+    `h1_probs`: LLVM's run-time overlap check would pick the scalar loop.
     `total` (≥ n_hidden elements) is scratch: a buffer passed in, not ``np.zeros`` here,
     which compiled numba's allocation code into this kernel (~0.4 s of cold compile).
     """
@@ -405,7 +408,7 @@ def _negative_hidden(pre, bias, n_hidden, rows, h0_states, h1_probs, d_bias, sca
     for i in range(rows):
         for k in range(n_hidden):
             p = _logistic(pre[i, k] + bias[k])
-            total[k] += h0_states[i, k] - p
+            total[k] += pre.dtype.type(h0[i, k]) - p
             h1_probs[i, k] = p
     for k in range(n_hidden):
         d_bias[k] = total[k] * scale
@@ -474,6 +477,51 @@ def _aligned_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return raw[offset : offset + size].reshape(shape)
 
 
+class _StepViews:
+    """The views of a workspace's buffers that a step of `rows` rows uses, and its scale.
+
+    Made once per batch size (the epoch's full batches share one, the last partial batch
+    gets its own), where a step sliced them afresh (~0.1–0.2 µs a view, a dozen a step).
+    """
+
+    __slots__ = (
+        "h0",
+        "h0_flags",
+        "h1_probs",
+        "hidden_draws",
+        "hidden_size",
+        "pre",
+        "rows",
+        "scale",
+        "size",
+        "v0_flags",
+        "v0_states",
+        "v1_flags",
+        "v1_states",
+        "visible_draws",
+        "visible_pre",
+    )
+
+    def __init__(self, work: BinaryWorkspace, rows: int) -> None:
+        n_visible, n_hidden = work.W_t.shape[0], work.n_hidden
+        self.rows = rows
+        self.scale = work.W_t.dtype.type(1.0 / rows)
+        self.size = rows * n_visible
+        self.hidden_size = rows * n_hidden
+        # The generator's counter advances by one draw per row and unit of each state.
+        self.visible_draws = np.uint64(self.size)
+        self.hidden_draws = np.uint64(self.hidden_size)
+        self.pre = work.hidden_pre[:rows, :n_hidden]
+        self.h0 = work.h0_states[:rows]
+        self.h0_flags = work.h0_flags[:rows, :n_hidden]
+        self.h1_probs = work.h1_probs[:rows, :n_hidden]
+        self.visible_pre = work.visible_pre[:rows]
+        self.v0_states = work.v0_states[:rows]
+        self.v0_flags = work.v0_flags[:rows, :n_visible]
+        self.v1_states = work.v1_states[:rows]
+        self.v1_flags = work.v1_flags[:rows, :n_visible]
+
+
 class BinaryWorkspace:
     """The epoch's weight layout and one step's buffers for up to `batch_size` rows.
 
@@ -527,6 +575,7 @@ class BinaryWorkspace:
         self.h0_column_bits = np.zeros((words, padded), dtype=np.uint64)
         # v1's column bits one visible unit a row: P5 is then the same gather as P1 and P3.
         self.v1_columns = np.zeros((n_visible, words), dtype=np.uint64)
+        self.v1_column_bits_t = self.v1_column_bits.T
         # The gather's three index lists, of up to max(V, H, B) + 8 entries each.
         self.indices = np.zeros(3 * (max(n_visible, n_hidden, batch_size) + 8), dtype=np.int64)
         self.counts = np.zeros(n_hidden, dtype=np.int64)
@@ -534,6 +583,19 @@ class BinaryWorkspace:
         self.prob_sums = np.zeros(max(n_visible, n_hidden), dtype=dtype)
         self.d_hidden_bias = np.zeros(n_hidden, dtype=dtype)
         self.d_visible_bias = np.zeros(n_visible, dtype=dtype)
+        # (V, H) views of the weights without their padding, made once.
+        self.W_view = self.W_t[:, :n_hidden]
+        self.W_view_t = self.W_view.T
+        self._step_views: dict[int, _StepViews] = {}
+
+    def step_views(self, rows: int) -> _StepViews:
+        """The views for a step of `rows` rows (made on first use, then reused)."""
+        views = self._step_views.get(rows)
+        if views is None:
+            if len(self._step_views) >= 4:  # epochs over other row counts: their tails
+                self._step_views.clear()
+            views = self._step_views[rows] = _StepViews(self, rows)
+        return views
 
     @classmethod
     def reuse(
@@ -565,11 +627,6 @@ class BinaryWorkspace:
             self._positive = np.zeros_like(self.dW_t)
         return self._positive
 
-    @property
-    def W_view(self) -> np.ndarray:
-        """``W_t`` without its padding: Wᵀ, (V, H)."""
-        return self.W_t[:, : self.n_hidden]
-
     def load(self, W: np.ndarray, W_speed: np.ndarray) -> None:
         """Copy the contract's (H, V) weights and speed into the padded (V, H) layout."""
         self.W_t[:, : self.n_hidden] = W.T
@@ -586,6 +643,35 @@ class BinaryWorkspace:
         return np.ascontiguousarray(self.dW_t[:, : self.n_hidden].T)
 
 
+# The products in the order of their bits in a step's path code, and the code's bit for a
+# step on the data's values (``sample_data=False``; P1 and P4 then take "sparse" or "dense").
+_PRODUCTS = ("v0 W.T", "h0 W", "v1 W.T", "h0.T v0", "h1_probs.T v1")
+_ON_VALUES = 1 << len(_PRODUCTS)
+
+
+def _path_keys(code: int) -> tuple[tuple[str, str], ...]:
+    """The ``(product, path)`` keys of `paths` that a step of path code `code` counts."""
+    keys = []
+    for bit, product in enumerate(_PRODUCTS):
+        taken = code >> bit & 1
+        if code & _ON_VALUES and product in ("v0 W.T", "h0.T v0"):
+            keys.append((product, "sparse" if taken else "dense"))
+        else:
+            keys.append((product, "binary" if taken else "dense"))
+    return tuple(keys)
+
+
+_PATH_KEYS = tuple(_path_keys(code) for code in range(2 * _ON_VALUES))
+
+
+def _count_paths(paths: Counter, tally: list[int]) -> None:
+    """Add the steps of `tally` (a count per path code) to `paths`, one per product and step."""
+    for code, steps in enumerate(tally):
+        if steps:
+            for key in _PATH_KEYS[code]:
+                paths[key] += steps
+
+
 def _cd1_into(
     work: BinaryWorkspace,
     hidden_bias: np.ndarray,
@@ -595,16 +681,19 @@ def _cd1_into(
     key: np.uint64,
     counter: np.uint64,
     limits: DensityLimits,
-    paths: Counter | None = None,
+    tally: list[int] | None = None,
     ones: list[int] | None = None,
     sample_data: bool = True,
 ) -> np.uint64:
     """One CD-1 gradient of the weights in ``work.W_t`` into ``work.dW_t`` and the biases.
 
     Uniforms from `uniforms`, or from the generator at (`key`, `counter`) if None. Returns
-    the generator's advanced counter. Counts each product's path in `paths` if given, and
-    adds the numbers of ones of v0, h0 and v1 (counted while packing their bits anyway) to
-    ``ones[0]``, ``ones[1]``, ``ones[2]`` if given.
+    the generator's advanced counter. Counts the step in ``tally[code]`` if given (``2 ×
+    2**5`` entries), where `code` has bit b set if the product ``_PRODUCTS[b]`` took its
+    binary (or sparse) path and bit 5 for a step on the data's values: one list update per
+    step, where five Counter updates with tuple keys cost ~1 µs; :func:`_count_paths` turns
+    the tally into the `paths` counts. Adds the numbers of ones of v0, h0 and v1 (counted
+    while packing their bits anyway) to ``ones[0]``, ``ones[1]``, ``ones[2]`` if given.
 
     With `sample_data` False the data values are v0: not 0/1, so P1 and P4 either skip the
     data's zeros (at most ``limits.data`` non-zero; ``"sparse"`` in `paths`) or run BLAS on
@@ -612,15 +701,16 @@ def _cd1_into(
     """
     rows, n_visible = v0.shape
     n_hidden = work.n_hidden
-    size = rows * n_visible
+    step = work.step_views(rows)
     u_v0, u_h0, u_v1 = uniforms if uniforms is not None else (None, None, None)
-    W = work.W_view
     pre = work.hidden_pre
-    h0 = work.h0_states[:rows]
-    scale = v0.dtype.type(1.0 / rows)
 
+    # The counter at h0's and v1's draws and after them, in numpy uint64 (the kernels return
+    # the same counters as Python ints: converting each back cost ~0.2 µs).
+    counter_h0 = counter + step.visible_draws
+    counter_v1 = counter_h0 + step.hidden_draws
     if sample_data:
-        counter = _sample_states(
+        _sample_states(
             v0, visible_bias, False, n_visible, rows, u_v0, work.v0_flags, work.visible_sums,
             key, counter,
         )  # fmt: skip
@@ -628,19 +718,20 @@ def _cd1_into(
             work.v0_flags, work.v0_flag_words, rows, n_visible, work.v0_row_bits,
             work.v0_column_bits,
         )  # fmt: skip
-        v0_density = v0_ones / size
+        v0_density = v0_ones / step.size
         gather_p1 = v0_density <= limits.gather
         popcount = v0_density <= limits.popcount
-        v0_dense = work.v0_states[:rows]
+        code = gather_p1 | popcount << 3
+        v0_dense = step.v0_states
     else:
         # No kernel: the counter-based stream skips v0's uniforms as _sample_states would
-        # have drawn them, so h0's and v1's are the numba backend's.
+        # have drawn them (counter_h0), so h0's and v1's are the numba backend's.
         np.sum(v0, axis=0, out=work.visible_sums)
-        counter = np.uint64(counter) + np.uint64(size)
         data = work.data_lists
         v0_ones = data.fill(v0, work.batch_rows, 0, rows, limits.data)
         sparse_data = data.by_column  # at most limits.data non-zero
         gather_p1 = popcount = False
+        code = _ON_VALUES | sparse_data | sparse_data << 3
         v0_dense = v0
     if gather_p1:
         _gather_rows(
@@ -648,43 +739,46 @@ def _cd1_into(
             False,
         )  # fmt: skip
     if sample_data and (not gather_p1 or not popcount):
-        np.copyto(work.v0_states[:rows], work.v0_flags[:rows, :n_visible])
+        np.copyto(step.v0_states, step.v0_flags)
     if not sample_data and sparse_data:
         data.times(work.W_t, pre, n_hidden)
     elif not gather_p1:
-        np.matmul(v0_dense, W, out=pre[:rows, :n_hidden])
-    counter = _sample_states(
+        np.matmul(v0_dense, work.W_view, out=step.pre)
+    _sample_states(
         pre, hidden_bias, True, n_hidden, rows, u_h0, work.h0_flags, work.prob_sums, key,
-        np.uint64(counter),
+        counter_h0,
     )  # fmt: skip
     h0_ones = _pack_bits(
         work.h0_flags, work.h0_flag_words, rows, n_hidden, work.h0_row_bits, work.h0_column_bits
     )
-    np.copyto(h0, work.h0_flags[:rows, :n_hidden])  # 0/1 floats (negative phase, BLAS)
 
-    visible_pre = work.visible_pre
-    gather_p2 = h0_ones / (rows * n_hidden) <= limits.hidden_gather
+    gather_p2 = h0_ones / step.hidden_size <= limits.hidden_gather
+    # h0 as 0/1 floats only for a BLAS product (P2 dense, P4 dense or on the data's values);
+    # the negative phase reads the bytes.
+    h0 = step.h0
+    if not gather_p2 or not popcount:
+        np.copyto(h0, step.h0_flags)
     work.rows_wanted = gather_p2
     if gather_p2:
         if not work.rows_current:  # the momentum pass keeps them after the first batch
-            np.copyto(work.W_hidden_rows[:n_hidden, :n_visible], W.T)
+            np.copyto(work.W_hidden_rows[:n_hidden, :n_visible], work.W_view_t)
         _gather_rows(
-            work.W_hidden_rows, work.h0_row_bits, rows, n_visible, visible_pre, work.indices,
-            work.h0_row_bits, False,
+            work.W_hidden_rows, work.h0_row_bits, rows, n_visible, work.visible_pre,
+            work.indices, work.h0_row_bits, False,
         )  # fmt: skip
     else:
-        np.matmul(h0, W.T, out=visible_pre[:rows])
-    counter = _sample_states(
-        visible_pre, visible_bias, True, n_visible, rows, u_v1, work.v1_flags, work.prob_sums, key,
-        np.uint64(counter),
+        np.matmul(h0, work.W_view_t, out=step.visible_pre)
+    _sample_states(
+        work.visible_pre, visible_bias, True, n_visible, rows, u_v1, work.v1_flags,
+        work.prob_sums, key, counter_v1,
     )  # fmt: skip
     d_visible = work.d_visible_bias
     np.subtract(work.visible_sums, work.prob_sums[:n_visible], out=d_visible)
-    d_visible *= scale
+    d_visible *= step.scale
     v1_ones = _pack_bits(
         work.v1_flags, work.v1_flag_words, rows, n_visible, work.v1_row_bits, work.v1_column_bits
     )
-    v1_density = v1_ones / size
+    v1_density = v1_ones / step.size
     gather_p3 = v1_density <= limits.gather
     column_gather = v1_density <= limits.column_gather
     if gather_p3:
@@ -695,52 +789,42 @@ def _cd1_into(
             sample_data,
         )  # fmt: skip
     if not gather_p3 or not column_gather:
-        np.copyto(work.v1_states[:rows], work.v1_flags[:rows, :n_visible])
+        np.copyto(step.v1_states, step.v1_flags)
     if not gather_p3:
-        np.matmul(work.v1_states[:rows], W, out=pre[:rows, :n_hidden])
+        np.matmul(step.v1_states, work.W_view, out=step.pre)
     _negative_hidden(
-        pre, hidden_bias, n_hidden, rows, work.h0_states, work.h1_probs, work.d_hidden_bias,
-        scale, work.prob_sums,
+        pre, hidden_bias, n_hidden, rows, work.h0_flags, work.h1_probs, work.d_hidden_bias,
+        step.scale, work.prob_sums,
     )  # fmt: skip
 
     dW_t = work.dW_t
     if column_gather:  # P5ᵀ into dW_t, then combined with P4ᵀ in place
-        np.copyto(work.v1_columns, work.v1_column_bits.T)
+        np.copyto(work.v1_columns, work.v1_column_bits_t)
         _gather_rows(
             work.h1_rows, work.v1_columns, n_visible, n_hidden, dW_t, work.indices,
             work.v1_columns, False,
         )  # fmt: skip
     else:
-        h1_probs = work.h1_probs[:rows, :n_hidden]
-        np.matmul(work.v1_states[:rows].T, h1_probs, out=dW_t[:, :n_hidden])
+        np.matmul(step.v1_states.T, step.h1_probs, out=dW_t[:, :n_hidden])
     if popcount:
-        _weight_gradient(work.v0_column_bits, work.h0_column_bits, dW_t, rows, scale, work.counts)
+        _weight_gradient(
+            work.v0_column_bits, work.h0_column_bits, dW_t, rows, step.scale, work.counts
+        )
     elif not sample_data and sparse_data:  # dW_t = scale · (P4ᵀ − P5ᵀ) in the same pass
-        data.transposed_times(h0, dW_t, n_hidden, scale)
+        data.transposed_times(h0, dW_t, n_hidden, step.scale)
     else:  # P4ᵀ into its own buffer: dW_t = scale · (P4ᵀ − P5ᵀ) in numpy
         positive = work.positive[:, :n_hidden]
         np.matmul(v0_dense.T, h0, out=positive)
         negative = dW_t[:, :n_hidden]
         np.subtract(positive, negative, out=negative)
-        negative *= scale
-    if paths is not None:
-        on_data = "sparse" if not sample_data and sparse_data else "dense"
-        for product, binary in (
-            ("v0 W.T", gather_p1),
-            ("h0 W", gather_p2),
-            ("v1 W.T", gather_p3),
-            ("h0.T v0", popcount),
-            ("h1_probs.T v1", column_gather),
-        ):
-            path = "binary" if binary else "dense"
-            if not sample_data and product in ("v0 W.T", "h0.T v0"):
-                path = on_data
-            paths[product, path] += 1
+        negative *= step.scale
+    if tally is not None:
+        tally[code | gather_p2 << 1 | gather_p3 << 2 | column_gather << 4] += 1
     if ones is not None:
         ones[0] += v0_ones
         ones[1] += h0_ones
         ones[2] += v1_ones
-    return np.uint64(counter)
+    return counter_v1 + step.visible_draws
 
 
 class BinaryBackend(Backend):
@@ -848,6 +932,7 @@ class BinaryBackend(Backend):
         dtype = W.dtype
         work = BinaryWorkspace(v0.shape[0], W.shape[1], W.shape[0], dtype)
         work.load(W, np.zeros_like(W))
+        tally = [0] * len(_PATH_KEYS)
         _cd1_into(
             work,
             np.ascontiguousarray(hidden_bias, dtype=dtype),
@@ -857,9 +942,10 @@ class BinaryBackend(Backend):
             np.uint64(0),
             np.uint64(0),
             self.limits,
-            self.paths,
+            tally,
             sample_data=sample_data,
         )
+        _count_paths(self.paths, tally)
         return work.weight_gradient(), work.d_hidden_bias, work.d_visible_bias
 
     def run_epoch(
@@ -884,18 +970,25 @@ class BinaryBackend(Backend):
         lr = X.dtype.type(learning_rate)
         m = X.dtype.type(momentum)
         ones = [0, 0, 0]  # of v0, h0, v1 over the epoch: three additions per mini-batch
-        for batch in slice_batches(X, batch_size):
-            counter = _cd1_into(
-                work, state.hidden_bias, state.visible_bias, batch, None, key, counter,
-                self.limits, self.paths, ones, sample_data,
-            )  # fmt: skip
-            # When P2 gathered, keep W's rows for the next step's.
-            _momentum(
-                work.W_t, work.W_speed_t, work.dW_t, work.W_hidden_rows, work.rows_wanted,
-                n_hidden, state.hidden_bias, state.hidden_speed, work.d_hidden_bias,
-                state.visible_bias, state.visible_speed, work.d_visible_bias, lr, m,
-            )  # fmt: skip
-            work.rows_current = work.rows_wanted
+        tally = [0] * len(_PATH_KEYS)  # steps per path code, into self.paths at the end
+        limits = self.limits
+        hidden_bias, hidden_speed = state.hidden_bias, state.hidden_speed
+        visible_bias, visible_speed = state.visible_bias, state.visible_speed
+        try:
+            for batch in slice_batches(X, batch_size):
+                counter = _cd1_into(
+                    work, hidden_bias, visible_bias, batch, None, key, counter, limits, tally,
+                    ones, sample_data,
+                )  # fmt: skip
+                # When P2 gathered, keep W's rows for the next step's.
+                _momentum(
+                    work.W_t, work.W_speed_t, work.dW_t, work.W_hidden_rows, work.rows_wanted,
+                    n_hidden, hidden_bias, hidden_speed, work.d_hidden_bias, visible_bias,
+                    visible_speed, work.d_visible_bias, lr, m,
+                )  # fmt: skip
+                work.rows_current = work.rows_wanted
+        finally:  # the steps taken are counted even if one raised, as step by step
+            _count_paths(self.paths, tally)
         work.store(state.W, state.W_speed)
         rows = max(X.shape[0], 1)
         self._last_densities = {

@@ -365,8 +365,11 @@ def test_prepared_supervised_phases_compile_nothing_more(dtype: str) -> None:
     W0, W1, out = (0.1 * rng.standard_normal(shape).astype(dtype) for shape in shapes)
     zeros = [np.zeros(n, dtype=dtype) for n in (20, 20, 10)]
     network = DeepNetwork([W0, W1], zeros[:2], out, zeros[2])
-    options = {"epochs": 1, "batch_size": 100, "learning_rate": 0.1, "momentum": 0.9}
-    gradient_descent(X, y.astype(np.intp), network, rng=rng, **options)
+    options = {"batch_size": 100, "learning_rate": 0.1, "momentum": 0.9}
+    # One epoch splits each batch's rows; two split every row once for the call.
+    for epochs in (1, 2):
+        gradient_descent(X, y.astype(np.intp), network, rng=rng, epochs=epochs, **options)
+    options["epochs"] = 1
     features = network.features(X)
     gradient_descent(features, y.astype(np.intp), network.softmax_layer(), rng=rng, **options)
     assert _compiled_signatures() == before

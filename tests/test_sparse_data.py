@@ -170,10 +170,13 @@ def test_split_lists_the_sparse_columns_and_copies_the_dense_ones(dtype):
     rng = np.random.default_rng(4)
     X = _half_dense(rng).astype(dtype)
     X[:, 12] = 0.0  # an empty sparse column
+    X[7, 10:] = 0.0  # a row with no sparse non-zero
     split = SplitBatches(X, 30, 0.5)
     np.testing.assert_array_equal(split.dense_columns, np.arange(10))
     np.testing.assert_array_equal(split.sparse_columns, np.arange(10, 40))
     order = rng.permutation(len(X))
+    where = int(np.flatnonzero(order == 7)[0])  # the row with no sparse non-zero ...
+    order[[5, where]] = order[[where, 5]]  # ... goes into the first batch
     for start in (0, 30, 390):
         rows = min(30, len(X) - start)
         batch = X[order[start : start + rows]]

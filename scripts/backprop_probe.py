@@ -82,6 +82,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    if args.epochs_per_call < 1:
+        parser.error(f"--epochs-per-call must be at least 1; got {args.epochs_per_call}")
     per_call = args.epochs_per_call
     plain = reference_trainer(args.reference)
     X, y = synthetic_mnist(args.rows)
